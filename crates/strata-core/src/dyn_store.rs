@@ -1,0 +1,166 @@
+//! The object-safe twin of [`Store`], for places where the concrete store type is erased.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
+
+use crate::entry::Entry;
+use crate::error::Result;
+use crate::invalidation::Invalidation;
+use crate::key::{Key, Namespace};
+use crate::options::{SetOptions, SetOutcome, Ttl, TtlState};
+use crate::pattern::Pattern;
+use crate::store::{Health, Now, Store, StoreInfo, StoreStats};
+
+/// A boxed, `Send` future.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// [`Store`] with boxed futures, implemented for every `Store`. Use [`SharedStore`].
+///
+/// The synchronous [`DynStore::get_now_dyn`] is not boxed, so an in-memory hit through an
+/// erased store costs no allocation.
+pub trait DynStore: Send + Sync + 'static {
+    /// See [`Store::info`].
+    fn info_dyn(&self) -> StoreInfo;
+    /// See [`Store::get_now`].
+    fn get_now_dyn(&self, key: &Key) -> Now<Option<Entry>>;
+    /// See [`Store::get`].
+    fn get_dyn<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Result<Option<Entry>>>;
+    /// See [`Store::get_many`].
+    fn get_many_dyn<'a>(&'a self, keys: &'a [Key]) -> BoxFuture<'a, Result<Vec<Option<Entry>>>>;
+    /// See [`Store::set`].
+    fn set_dyn<'a>(
+        &'a self,
+        key: &'a Key,
+        value: Bytes,
+        opts: SetOptions,
+    ) -> BoxFuture<'a, Result<SetOutcome>>;
+    /// See [`Store::set_many`].
+    fn set_many_dyn(&self, items: Vec<(Key, Bytes)>, opts: SetOptions) -> BoxFuture<'_, Result<()>>;
+    /// See [`Store::delete`].
+    fn delete_dyn<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Result<bool>>;
+    /// See [`Store::expire`].
+    fn expire_dyn<'a>(&'a self, key: &'a Key, ttl: Ttl) -> BoxFuture<'a, Result<bool>>;
+    /// See [`Store::ttl`].
+    fn ttl_dyn<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Result<TtlState>>;
+    /// See [`Store::increment`].
+    fn increment_dyn<'a>(&'a self, key: &'a Key, delta: i64) -> BoxFuture<'a, Result<i64>>;
+    /// See [`Store::scan`].
+    fn scan_dyn(&self, namespace: &Namespace, pattern: &Pattern) -> BoxStream<'static, Result<Key>>;
+    /// See [`Store::invalidate`].
+    fn invalidate_dyn<'a>(&'a self, req: &'a Invalidation) -> BoxFuture<'a, Result<u64>>;
+    /// See [`Store::health`].
+    fn health_dyn(&self) -> BoxFuture<'_, Health>;
+    /// See [`Store::stats`].
+    fn stats_dyn(&self) -> StoreStats;
+}
+
+impl<S: Store> DynStore for S {
+    fn info_dyn(&self) -> StoreInfo {
+        self.info()
+    }
+    fn get_now_dyn(&self, key: &Key) -> Now<Option<Entry>> {
+        self.get_now(key)
+    }
+    fn get_dyn<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Result<Option<Entry>>> {
+        Box::pin(self.get(key))
+    }
+    fn get_many_dyn<'a>(&'a self, keys: &'a [Key]) -> BoxFuture<'a, Result<Vec<Option<Entry>>>> {
+        Box::pin(self.get_many(keys))
+    }
+    fn set_dyn<'a>(
+        &'a self,
+        key: &'a Key,
+        value: Bytes,
+        opts: SetOptions,
+    ) -> BoxFuture<'a, Result<SetOutcome>> {
+        Box::pin(self.set(key, value, opts))
+    }
+    fn set_many_dyn(&self, items: Vec<(Key, Bytes)>, opts: SetOptions) -> BoxFuture<'_, Result<()>> {
+        Box::pin(self.set_many(items, opts))
+    }
+    fn delete_dyn<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(self.delete(key))
+    }
+    fn expire_dyn<'a>(&'a self, key: &'a Key, ttl: Ttl) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(self.expire(key, ttl))
+    }
+    fn ttl_dyn<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Result<TtlState>> {
+        Box::pin(self.ttl(key))
+    }
+    fn increment_dyn<'a>(&'a self, key: &'a Key, delta: i64) -> BoxFuture<'a, Result<i64>> {
+        Box::pin(self.increment(key, delta))
+    }
+    fn scan_dyn(&self, namespace: &Namespace, pattern: &Pattern) -> BoxStream<'static, Result<Key>> {
+        self.scan(namespace, pattern)
+    }
+    fn invalidate_dyn<'a>(&'a self, req: &'a Invalidation) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(self.invalidate(req))
+    }
+    fn health_dyn(&self) -> BoxFuture<'_, Health> {
+        Box::pin(self.health())
+    }
+    fn stats_dyn(&self) -> StoreStats {
+        self.stats()
+    }
+}
+
+/// A type-erased store, cheap to clone. It is itself a [`Store`], so layers can wrap it.
+pub type SharedStore = Arc<dyn DynStore>;
+
+impl Store for SharedStore {
+    fn info(&self) -> StoreInfo {
+        (**self).info_dyn()
+    }
+    fn get_now(&self, key: &Key) -> Now<Option<Entry>> {
+        (**self).get_now_dyn(key)
+    }
+    fn get(&self, key: &Key) -> impl Future<Output = Result<Option<Entry>>> + Send {
+        async move { (**self).get_dyn(key).await }
+    }
+    fn get_many(&self, keys: &[Key]) -> impl Future<Output = Result<Vec<Option<Entry>>>> + Send {
+        async move { (**self).get_many_dyn(keys).await }
+    }
+    fn set(
+        &self,
+        key: &Key,
+        value: Bytes,
+        opts: SetOptions,
+    ) -> impl Future<Output = Result<SetOutcome>> + Send {
+        async move { (**self).set_dyn(key, value, opts).await }
+    }
+    fn set_many(
+        &self,
+        items: Vec<(Key, Bytes)>,
+        opts: SetOptions,
+    ) -> impl Future<Output = Result<()>> + Send {
+        async move { (**self).set_many_dyn(items, opts).await }
+    }
+    fn delete(&self, key: &Key) -> impl Future<Output = Result<bool>> + Send {
+        async move { (**self).delete_dyn(key).await }
+    }
+    fn expire(&self, key: &Key, ttl: Ttl) -> impl Future<Output = Result<bool>> + Send {
+        async move { (**self).expire_dyn(key, ttl).await }
+    }
+    fn ttl(&self, key: &Key) -> impl Future<Output = Result<TtlState>> + Send {
+        async move { (**self).ttl_dyn(key).await }
+    }
+    fn increment(&self, key: &Key, delta: i64) -> impl Future<Output = Result<i64>> + Send {
+        async move { (**self).increment_dyn(key, delta).await }
+    }
+    fn scan(&self, namespace: &Namespace, pattern: &Pattern) -> BoxStream<'static, Result<Key>> {
+        (**self).scan_dyn(namespace, pattern)
+    }
+    fn invalidate(&self, req: &Invalidation) -> impl Future<Output = Result<u64>> + Send {
+        async move { (**self).invalidate_dyn(req).await }
+    }
+    fn health(&self) -> impl Future<Output = Health> + Send {
+        async move { (**self).health_dyn().await }
+    }
+    fn stats(&self) -> StoreStats {
+        (**self).stats_dyn()
+    }
+}

@@ -1,0 +1,296 @@
+//! The versioned value envelope that shared (L2) stores write around each value.
+//!
+//! Layout, all integers big-endian (docs/format.md is the full specification):
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 2 | magic `0xFF 0x53` (`0xFF` never starts UTF-8 or JSON text) |
+//! | 1 | format version, currently 1 |
+//! | 1 | codec id (0 raw, 1 JSON, 2 MessagePack) |
+//! | 1 | flags: bits 0-1 compression (0 none, 1 lz4, 2 zstd), bit 2 fingerprint present; others must be 0 |
+//! | 8 | created-at, ms since the Unix epoch |
+//! | 8 | logical expiry, ms since the epoch, 0 = none |
+//! | 8 | physical expiry, ms since the epoch, 0 = none |
+//! | 12 | fingerprint (u64 type hash, u32 schema version), only when flag bit 2 is set |
+//! | 2 | tag count |
+//! | 2 + n each | tags: u16 length then UTF-8 bytes |
+//! | rest | payload (compressed when bits 0-1 say so) |
+//!
+//! Decoding never panics: bytes that are not a valid envelope are
+//! [`ErrorKind::Codec`](crate::ErrorKind::Codec).
+//!
+//! ```
+//! use bytes::Bytes;
+//! use strata_core::envelope::{self, Compression};
+//! use strata_core::{Meta, Timestamp};
+//! let meta = Meta::new(Timestamp::from_millis(1_000), Some(Timestamp::from_millis(61_000)));
+//! let wire = envelope::encode(&meta, Compression::None, b"{\"a\":1}").unwrap();
+//! let (decoded, compression, payload) = envelope::decode(&Bytes::from(wire)).unwrap();
+//! assert_eq!(decoded, meta);
+//! assert_eq!(compression, Compression::None);
+//! assert_eq!(&payload[..], b"{\"a\":1}");
+//! ```
+
+use bytes::Bytes;
+
+use crate::clock::Timestamp;
+use crate::codec::{CodecId, Fingerprint};
+use crate::entry::Meta;
+use crate::error::{Error, Result};
+use crate::key::Tag;
+
+/// The two bytes every envelope starts with.
+pub const MAGIC: [u8; 2] = [0xFF, 0x53];
+/// The format version this crate writes.
+pub const VERSION: u8 = 1;
+/// Flag bits holding the compression algorithm.
+pub const FLAG_COMPRESSION_MASK: u8 = 0b011;
+/// Flag bit: a fingerprint follows the expiries.
+pub const FLAG_FINGERPRINT: u8 = 0b100;
+const KNOWN_FLAGS: u8 = FLAG_COMPRESSION_MASK | FLAG_FINGERPRINT;
+const FIXED_LEN: usize = 2 + 1 + 1 + 1 + 8 + 8 + 8 + 2;
+
+/// How the payload is compressed.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Compression {
+    /// Not compressed.
+    None,
+    /// LZ4 block format with the uncompressed size prepended (as `lz4_flex` writes it).
+    Lz4,
+    /// A Zstandard frame.
+    Zstd,
+}
+
+impl Compression {
+    const fn bits(self) -> u8 {
+        match self {
+            Compression::None => 0,
+            Compression::Lz4 => 1,
+            Compression::Zstd => 2,
+        }
+    }
+    fn from_bits(bits: u8) -> Result<Self> {
+        match bits {
+            0 => Ok(Compression::None),
+            1 => Ok(Compression::Lz4),
+            2 => Ok(Compression::Zstd),
+            _ => Err(Error::codec("envelope names an unknown compression (3)")),
+        }
+    }
+}
+
+/// True when `bytes` start with the envelope magic (they may still be invalid).
+pub fn looks_like_envelope(bytes: &[u8]) -> bool {
+    bytes.starts_with(&MAGIC)
+}
+
+fn millis(t: Option<Timestamp>) -> u64 {
+    t.map_or(0, |t| t.as_millis().max(1))
+}
+
+fn from_millis(ms: u64) -> Option<Timestamp> {
+    (ms != 0).then(|| Timestamp::from_millis(ms))
+}
+
+/// Writes an envelope around `payload` (already compressed as `compression` says).
+pub fn encode(meta: &Meta, compression: Compression, payload: &[u8]) -> Result<Vec<u8>> {
+    if meta.tags.len() > usize::from(u16::MAX) {
+        return Err(Error::invalid_argument(format!(
+            "{} tags on one value; at most {} fit in an envelope",
+            meta.tags.len(),
+            u16::MAX
+        )));
+    }
+    let tag_bytes: usize = meta.tags.iter().map(|t| 2 + t.as_str().len()).sum();
+    let mut out = Vec::with_capacity(FIXED_LEN + 12 + tag_bytes + payload.len());
+    out.extend_from_slice(&MAGIC);
+    out.push(VERSION);
+    out.push(meta.codec.to_byte());
+    let mut flags = compression.bits();
+    if meta.fingerprint.is_some() {
+        flags |= FLAG_FINGERPRINT;
+    }
+    out.push(flags);
+    out.extend_from_slice(&meta.created_at.as_millis().to_be_bytes());
+    out.extend_from_slice(&millis(meta.logical_expiry).to_be_bytes());
+    out.extend_from_slice(&millis(meta.physical_expiry).to_be_bytes());
+    if let Some(fp) = meta.fingerprint {
+        out.extend_from_slice(&fp.type_hash.to_be_bytes());
+        out.extend_from_slice(&fp.schema_version.to_be_bytes());
+    }
+    out.extend_from_slice(&(meta.tags.len() as u16).to_be_bytes());
+    for tag in meta.tags.iter() {
+        let b = tag.as_str().as_bytes();
+        // Tag::new caps tags at 256 bytes, so the length fits in u16.
+        out.extend_from_slice(&(b.len() as u16).to_be_bytes());
+        out.extend_from_slice(b);
+    }
+    out.extend_from_slice(payload);
+    Ok(out)
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len());
+        match end {
+            Some(end) => {
+                let s = &self.buf[self.pos..end];
+                self.pos = end;
+                Ok(s)
+            }
+            None => Err(Error::codec(format!(
+                "envelope is truncated: {what} needs {n} bytes at offset {}, only {} remain",
+                self.pos,
+                self.buf.len().saturating_sub(self.pos)
+            ))),
+        }
+    }
+    fn u8(&mut self, what: &str) -> Result<u8> {
+        Ok(self.take(1, what)?[0])
+    }
+    fn u16(&mut self, what: &str) -> Result<u16> {
+        let b = self.take(2, what)?;
+        Ok(u16::from_be_bytes([b[0], b[1]]))
+    }
+    fn u32(&mut self, what: &str) -> Result<u32> {
+        let b = self.take(4, what)?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn u64(&mut self, what: &str) -> Result<u64> {
+        let b = self.take(8, what)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_be_bytes(a))
+    }
+}
+
+/// Reads an envelope: its metadata, how the payload is compressed, and the payload (a
+/// zero-copy slice of `bytes`).
+pub fn decode(bytes: &Bytes) -> Result<(Meta, Compression, Bytes)> {
+    let mut r = Reader { buf: bytes, pos: 0 };
+    let magic = r.take(2, "the magic")?;
+    if magic != MAGIC {
+        return Err(Error::codec(format!(
+            "not a Strata envelope: starts with {:02x} {:02x}, expected ff 53",
+            magic[0], magic[1]
+        )));
+    }
+    let version = r.u8("the version")?;
+    if version != VERSION {
+        return Err(Error::codec(format!(
+            "envelope format version {version} is not supported (this build reads {VERSION})"
+        )));
+    }
+    let codec = CodecId::from_byte(r.u8("the codec")?)?;
+    let flags = r.u8("the flags")?;
+    if flags & !KNOWN_FLAGS != 0 {
+        return Err(Error::codec(format!(
+            "envelope has unknown flags {flags:#010b}"
+        )));
+    }
+    let compression = Compression::from_bits(flags & FLAG_COMPRESSION_MASK)?;
+    let created_at = Timestamp::from_millis(r.u64("created-at")?);
+    let logical_expiry = from_millis(r.u64("the logical expiry")?);
+    let physical_expiry = from_millis(r.u64("the physical expiry")?);
+    let fingerprint = if flags & FLAG_FINGERPRINT != 0 {
+        Some(Fingerprint {
+            type_hash: r.u64("the fingerprint")?,
+            schema_version: r.u32("the schema version")?,
+        })
+    } else {
+        None
+    };
+    let count = r.u16("the tag count")?;
+    let mut tags = Vec::with_capacity(usize::from(count).min(64));
+    for i in 0..count {
+        let len = r.u16("a tag length")?;
+        let raw = r.take(usize::from(len), "a tag")?;
+        let text = std::str::from_utf8(raw)
+            .map_err(|_| Error::codec(format!("envelope tag {i} is not UTF-8")))?;
+        let tag = Tag::new(text)
+            .map_err(|e| Error::codec(format!("envelope tag {i} is invalid: {}", e.message())))?;
+        tags.push(tag);
+    }
+    let payload = bytes.slice(r.pos..);
+    let meta = Meta {
+        created_at,
+        logical_expiry,
+        physical_expiry,
+        tags: tags.into_boxed_slice(),
+        codec,
+        fingerprint,
+    };
+    Ok((meta, compression, payload))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sample() -> Meta {
+        Meta::new(
+            Timestamp::from_millis(1_700_000_000_000),
+            Some(Timestamp::from_millis(1_700_000_060_000)),
+        )
+        .with_tags(vec![Tag::new("a").unwrap(), Tag::new("team:7").unwrap()])
+        .with_codec(CodecId::MessagePack)
+        .with_fingerprint(Some(Fingerprint::named("User", 3)))
+    }
+
+    #[test]
+    fn round_trip_with_everything() {
+        let meta = sample();
+        let wire = encode(&meta, Compression::Zstd, b"payload").unwrap();
+        let (m, c, p) = decode(&Bytes::from(wire)).unwrap();
+        assert_eq!(m, meta);
+        assert_eq!(c, Compression::Zstd);
+        assert_eq!(&p[..], b"payload");
+    }
+
+    #[test]
+    fn rejects_foreign_bytes_with_codec_errors() {
+        for bad in [
+            &b""[..],
+            b"x",
+            b"{\"json\":true}",
+            b"\xff\x53",
+            b"\xff\x53\x02",
+            b"\xff\x53\x01\x09",
+            b"\xff\x53\x01\x01\x80",
+            b"\xff\x53\x01\x01\x03",
+        ] {
+            let e = decode(&Bytes::copy_from_slice(bad)).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::Codec, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn every_truncation_is_an_error() {
+        let wire = encode(&sample(), Compression::None, b"").unwrap();
+        for cut in 0..wire.len() {
+            assert!(decode(&Bytes::copy_from_slice(&wire[..cut])).is_err(), "{cut}");
+        }
+        assert!(decode(&Bytes::from(wire)).is_ok());
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(data in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = decode(&Bytes::from(data));
+        }
+
+        #[test]
+        fn never_panics_after_magic(data in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let mut v = vec![0xFF, 0x53, 0x01];
+            v.extend(data);
+            let _ = decode(&Bytes::from(v));
+        }
+    }
+}

@@ -1,0 +1,346 @@
+//! `get_or_load` and `get_or_load_many` over any store.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::single_flight::{Claim, SingleFlight};
+use crate::codec::ValueCodec;
+use crate::error::{BoxError, Error, ErrorKind, Result};
+use crate::key::{Key, Tag};
+use crate::options::{SetOptions, Ttl};
+use crate::store::{Now, Store};
+
+/// Options for a load: how the loaded value is written.
+#[non_exhaustive]
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// Write options for the loaded value (TTL, tags, time to idle).
+    pub set: SetOptions,
+}
+
+impl LoadOptions {
+    /// Default options: the store's default TTL, no tags.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The TTL of loaded values (a loader may override it per value with [`Loaded::with_ttl`]).
+    pub fn ttl(mut self, ttl: impl Into<Ttl>) -> Self {
+        self.set.ttl = Some(ttl.into());
+        self
+    }
+
+    /// Tags for loaded values.
+    pub fn tags(mut self, tags: impl IntoIterator<Item = Tag>) -> Self {
+        self.set.tags.extend(tags);
+        self
+    }
+
+    /// Uses `set` as the write options.
+    pub fn set_options(mut self, set: SetOptions) -> Self {
+        self.set = set;
+        self
+    }
+}
+
+/// A loaded value and, optionally, the TTL the loader chose for it.
+///
+/// A loader can return a plain `T`; it converts into `Loaded<T>` with no TTL override.
+#[derive(Clone, Debug)]
+pub struct Loaded<T> {
+    /// The value.
+    pub value: T,
+    /// A TTL chosen from the value, overriding [`LoadOptions`].
+    pub ttl: Option<Ttl>,
+}
+
+impl<T> Loaded<T> {
+    /// A loaded value without a TTL override.
+    pub fn new(value: T) -> Self {
+        Loaded { value, ttl: None }
+    }
+
+    /// Sets the TTL for this value.
+    pub fn with_ttl(mut self, ttl: impl Into<Ttl>) -> Self {
+        self.ttl = Some(ttl.into());
+        self
+    }
+}
+
+impl<T> From<T> for Loaded<T> {
+    fn from(value: T) -> Self {
+        Loaded::new(value)
+    }
+}
+
+/// Runs loads with single-flight over any [`Store`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use strata_core::load::{LoadEngine, LoadOptions, Loaded};
+/// use strata_core::{Key, Namespace, Result, Store, ValueCodec};
+///
+/// async fn user_name(engine: &LoadEngine, store: &impl Store, id: &str) -> Result<Arc<String>> {
+///     let key = Key::new(&Namespace::new("users")?, id)?;
+///     engine
+///         .get_or_load(store, &key, &ValueCodec::default(), &LoadOptions::new(), || async {
+///             // Fetch from the database; choose the TTL from what came back.
+///             let name = "Ada".to_string();
+///             Ok::<_, std::io::Error>(Loaded::new(name).with_ttl(std::time::Duration::from_secs(60)))
+///         })
+///         .await
+/// }
+/// ```
+#[derive(Debug, Default)]
+pub struct LoadEngine {
+    flights: SingleFlight,
+}
+
+/// Runs a loader, turning its error and any panic into an [`Error`].
+async fn run_loader<F, Fut, L, E>(loader: F) -> Result<L>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = std::result::Result<L, E>>,
+    E: Into<BoxError>,
+{
+    let fut = std::panic::catch_unwind(AssertUnwindSafe(loader)).map_err(panic_error)?;
+    match AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(Error::from_loader(e.into())),
+        Err(payload) => Err(panic_error(payload)),
+    }
+}
+
+fn panic_error(payload: Box<dyn std::any::Any + Send>) -> Error {
+    let msg = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_owned());
+    Error::new(ErrorKind::Loader, format!("loader panicked: {msg}"))
+}
+
+/// Whether a failed write of a loaded value fails the load. Transient backend trouble does
+/// not (the value was loaded; the caller gets it); a problem with the caller's input does.
+fn write_error_fails_load(e: &Error) -> bool {
+    !matches!(
+        e.kind(),
+        ErrorKind::Unavailable | ErrorKind::Timeout | ErrorKind::Backend
+    )
+}
+
+impl LoadEngine {
+    /// An engine with no flights.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many loads are in progress.
+    pub fn in_flight(&self) -> usize {
+        self.flights.in_flight()
+    }
+
+    /// Reads `key` as a `T`; undecodable or mismatched entries count as misses.
+    async fn lookup<S, T>(store: &S, key: &Key, codec: &ValueCodec) -> Result<Option<Arc<T>>>
+    where
+        S: Store,
+        T: DeserializeOwned + Send + Sync + 'static,
+    {
+        let entry = match store.get_now(key) {
+            Now::Ready(e) => e,
+            Now::Pending => store.get(key).await?,
+        };
+        Ok(entry.and_then(|e| codec.decode_entry::<T>(&e).ok().flatten()))
+    }
+
+    /// Returns the value under `key`, calling `loader` on a miss and storing its result.
+    ///
+    /// Concurrent callers for one key share one loader call. A loader error (or panic) is
+    /// returned to every waiter and nothing is stored. If the leading caller is cancelled,
+    /// a waiting caller takes over with its own loader.
+    pub async fn get_or_load<S, T, F, Fut, L, E>(
+        &self,
+        store: &S,
+        key: &Key,
+        codec: &ValueCodec,
+        opts: &LoadOptions,
+        loader: F,
+    ) -> Result<Arc<T>>
+    where
+        S: Store,
+        T: Serialize + DeserializeOwned + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = std::result::Result<L, E>>,
+        L: Into<Loaded<T>>,
+        E: Into<BoxError>,
+    {
+        if let Some(v) = Self::lookup::<S, T>(store, key, codec).await? {
+            return Ok(v);
+        }
+        let mut loader = Some(loader);
+        loop {
+            match self.flights.claim::<Option<Arc<T>>>(key) {
+                Claim::Follower(f) => match f.wait().await {
+                    Some(Ok(Some(v))) => return Ok(v),
+                    Some(Err(e)) => return Err(e),
+                    // The leader found nothing (a batch load) or gave up: claim again.
+                    Some(Ok(None)) | None => continue,
+                },
+                Claim::Leader(leader) => {
+                    // A load may have finished between the first lookup and the claim.
+                    if let Ok(Some(v)) = Self::lookup::<S, T>(store, key, codec).await {
+                        leader.complete(Ok(Some(v.clone())));
+                        return Ok(v);
+                    }
+                    let Some(loader) = loader.take() else {
+                        let e = Error::new(ErrorKind::Loader, "loader already used");
+                        leader.complete(Err(e.clone()));
+                        return Err(e);
+                    };
+                    let outcome = match run_loader(loader).await {
+                        Ok(loaded) => self.store_loaded(store, key, codec, opts, loaded.into()).await,
+                        Err(e) => Err(e.with_key(key).with_operation("get_or_load")),
+                    };
+                    leader.complete(outcome.clone().map(Some));
+                    return outcome;
+                }
+            }
+        }
+    }
+
+    async fn store_loaded<S, T>(
+        &self,
+        store: &S,
+        key: &Key,
+        codec: &ValueCodec,
+        opts: &LoadOptions,
+        loaded: Loaded<T>,
+    ) -> Result<Arc<T>>
+    where
+        S: Store,
+        T: Serialize + Send + Sync + 'static,
+    {
+        let value = Arc::new(loaded.value);
+        let bytes = codec.encode(&*value).map_err(|e| e.with_key(key))?;
+        let mut set = codec.prepare(opts.set.clone(), Some(value.clone()));
+        if let Some(ttl) = loaded.ttl {
+            set.ttl = Some(ttl);
+        }
+        match store.set(key, bytes, set).await {
+            Err(e) if write_error_fails_load(&e) => Err(e),
+            _ => Ok(value),
+        }
+    }
+
+    /// Returns the values under `keys` (in order), loading the missing ones with one call of
+    /// `loader`, which receives the keys to load and returns the pairs it found; keys it does
+    /// not return are `None` and not cached.
+    ///
+    /// Keys already being loaded by another caller are awaited, not loaded again. `loader`
+    /// may be called again for keys whose leader was cancelled.
+    pub async fn get_or_load_many<S, T, F, Fut, E>(
+        &self,
+        store: &S,
+        keys: &[Key],
+        codec: &ValueCodec,
+        opts: &LoadOptions,
+        loader: F,
+    ) -> Result<Vec<Option<Arc<T>>>>
+    where
+        S: Store,
+        T: Serialize + DeserializeOwned + Send + Sync + 'static,
+        F: Fn(Vec<Key>) -> Fut,
+        Fut: Future<Output = std::result::Result<Vec<(Key, T)>, E>>,
+        E: Into<BoxError>,
+    {
+        let entries = store.get_many(keys).await?;
+        let mut found: HashMap<Key, Option<Arc<T>>> = HashMap::new();
+        let mut pending: Vec<Key> = Vec::new();
+        for (key, entry) in keys.iter().zip(entries) {
+            let value = entry.and_then(|e| codec.decode_entry::<T>(&e).ok().flatten());
+            match value {
+                Some(v) => {
+                    found.insert(key.clone(), Some(v));
+                }
+                None if !found.contains_key(key) && !pending.contains(key) => {
+                    pending.push(key.clone())
+                }
+                None => {}
+            }
+        }
+        while !pending.is_empty() {
+            let mut leaders = Vec::new();
+            let mut followers = Vec::new();
+            for key in pending.drain(..) {
+                match self.flights.claim::<Option<Arc<T>>>(&key) {
+                    Claim::Leader(l) => leaders.push((key, l)),
+                    Claim::Follower(f) => followers.push((key, f)),
+                }
+            }
+            if !leaders.is_empty() {
+                let wanted: Vec<Key> = leaders.iter().map(|(k, _)| k.clone()).collect();
+                let loaded = match run_loader(|| loader(wanted)).await {
+                    Ok(pairs) => pairs,
+                    Err(e) => {
+                        let e = e.with_operation("get_or_load_many");
+                        for (_, l) in leaders {
+                            l.complete(Err(e.clone()));
+                        }
+                        return Err(e);
+                    }
+                };
+                let mut by_key: HashMap<Key, T> = loaded.into_iter().collect();
+                let mut writes = Vec::new();
+                let mut results = Vec::new();
+                for (key, leader) in leaders {
+                    let value = by_key.remove(&key).map(Arc::new);
+                    if let Some(v) = &value {
+                        match codec.encode(&**v) {
+                            Ok(bytes) => writes.push((key.clone(), bytes)),
+                            Err(e) => {
+                                let e = e.with_key(&key);
+                                leader.complete(Err(e.clone()));
+                                return Err(e);
+                            }
+                        }
+                    }
+                    results.push((key, leader, value));
+                }
+                if !writes.is_empty() {
+                    let set = codec.prepare::<T>(opts.set.clone(), None);
+                    if let Err(e) = store.set_many(writes, set).await
+                        && write_error_fails_load(&e)
+                    {
+                        for (_, l, _) in results {
+                            l.complete(Err(e.clone()));
+                        }
+                        return Err(e);
+                    }
+                }
+                for (key, leader, value) in results {
+                    leader.complete(Ok(value.clone()));
+                    found.insert(key, value);
+                }
+            }
+            for (key, follower) in followers {
+                match follower.wait().await {
+                    Some(Ok(v)) => {
+                        found.insert(key, v);
+                    }
+                    Some(Err(e)) => return Err(e),
+                    None => pending.push(key),
+                }
+            }
+        }
+        Ok(keys
+            .iter()
+            .map(|k| found.get(k).cloned().flatten())
+            .collect())
+    }
+}
