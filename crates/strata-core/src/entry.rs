@@ -123,6 +123,16 @@ impl Entry {
         self.0.decoded.set(decoded).is_ok()
     }
 
+    /// A new entry with the same bytes and decoded value but other metadata (used when a
+    /// store changes an entry's expiry).
+    pub fn with_meta(&self, meta: Meta) -> Entry {
+        let e = Entry::new(self.0.value.clone(), meta);
+        if let Some(d) = self.0.decoded.get() {
+            e.offer_decoded(Arc::clone(d));
+        }
+        e
+    }
+
     /// True when both handles point at the same stored entry.
     pub fn ptr_eq(a: &Entry, b: &Entry) -> bool {
         Arc::ptr_eq(&a.0, &b.0)

@@ -1,0 +1,204 @@
+//! [`CacheBuilder`]: configuration of a typed cache and its store.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use strata_core::load::LoadEngine;
+use strata_core::{
+    CodecId, Error, Fingerprint, Namespace, Result, SetOptions, SharedClock, SharedStore,
+    ValueCodec,
+};
+
+use crate::Cache;
+
+/// Builds a [`Cache<T>`]: the store (the embedded in-memory store by default), the
+/// namespace, default TTL, codec and schema fingerprint.
+///
+/// ```
+/// use std::time::Duration;
+/// use strata::{Cache, CacheBuilder};
+/// let prices: Cache<f64> = CacheBuilder::new()
+///     .namespace("prices")
+///     .max_entries(50_000)
+///     .default_ttl(Duration::from_secs(60))
+///     .build()?;
+/// # Ok::<(), strata::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct CacheBuilder {
+    namespace: String,
+    store: Option<SharedStore>,
+    default_ttl: Option<Duration>,
+    codec: CodecId,
+    fingerprint: Option<Fingerprint>,
+    max_key_len: usize,
+    clock: Option<SharedClock>,
+    max_entries: Option<u64>,
+    max_bytes: Option<u64>,
+    #[cfg(feature = "memory")]
+    eviction_policy: Option<strata_memory::EvictionPolicy>,
+}
+
+impl Default for CacheBuilder {
+    fn default() -> Self {
+        CacheBuilder {
+            namespace: Namespace::DEFAULT.to_owned(),
+            store: None,
+            default_ttl: None,
+            codec: CodecId::Json,
+            fingerprint: None,
+            max_key_len: strata_core::key::DEFAULT_MAX_KEY_LEN,
+            clock: None,
+            max_entries: None,
+            max_bytes: None,
+            #[cfg(feature = "memory")]
+            eviction_policy: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for CacheBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CacheBuilder")
+            .field("namespace", &self.namespace)
+            .field("store", &self.store.as_ref().map(|s| s.info_dyn().name))
+            .field("default_ttl", &self.default_ttl)
+            .field("codec", &self.codec)
+            .field("fingerprint", &self.fingerprint)
+            .field("max_entries", &self.max_entries)
+            .field("max_bytes", &self.max_bytes)
+            .finish()
+    }
+}
+
+impl CacheBuilder {
+    /// A builder for the `default` namespace over the embedded in-memory store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The namespace (`[A-Za-z0-9_.-]{1,64}`).
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = namespace.into();
+        self
+    }
+
+    /// Uses this store instead of the embedded in-memory one.
+    pub fn store(mut self, store: SharedStore) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The TTL of values written without one (default: no expiry).
+    pub fn default_ttl(mut self, ttl: Duration) -> Self {
+        self.default_ttl = Some(ttl);
+        self
+    }
+
+    /// The codec for new values (JSON by default; reads follow each value's codec).
+    pub fn codec(mut self, codec: CodecId) -> Self {
+        self.codec = codec;
+        self
+    }
+
+    /// Writes and requires a schema fingerprint: values written under another name or
+    /// version read as misses, so bumping `version` retires old values after a type change.
+    pub fn schema(mut self, name: &str, version: u32) -> Self {
+        self.fingerprint = Some(Fingerprint::named(name, version));
+        self
+    }
+
+    /// The longest key id accepted, in bytes (default 1024).
+    pub fn max_key_len(mut self, n: usize) -> Self {
+        self.max_key_len = n;
+        self
+    }
+
+    /// The clock of the embedded store (tests pass a `ManualClock`).
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The most entries the embedded store holds.
+    pub fn max_entries(mut self, n: u64) -> Self {
+        self.max_entries = Some(n);
+        self
+    }
+
+    /// The most bytes the embedded store holds.
+    pub fn max_bytes(mut self, n: u64) -> Self {
+        self.max_bytes = Some(n);
+        self
+    }
+
+    /// The eviction policy of the embedded store.
+    #[cfg(feature = "memory")]
+    pub fn eviction_policy(mut self, policy: strata_memory::EvictionPolicy) -> Self {
+        self.eviction_policy = Some(policy);
+        self
+    }
+
+    fn build_store(&self) -> Result<SharedStore> {
+        if let Some(store) = &self.store {
+            return Ok(store.clone());
+        }
+        #[cfg(feature = "memory")]
+        {
+            let mut b = strata_memory::MemoryStore::builder();
+            if let Some(n) = self.max_entries {
+                b = b.max_entries(n);
+            }
+            if let Some(n) = self.max_bytes {
+                b = b.max_bytes(n);
+            }
+            if let Some(p) = self.eviction_policy {
+                b = b.eviction_policy(p);
+            }
+            if let Some(c) = &self.clock {
+                b = b.clock(c.clone());
+            }
+            Ok(Arc::new(b.build()?))
+        }
+        #[cfg(not(feature = "memory"))]
+        {
+            Err(Error::invalid_config(
+                "no store configured: enable the `memory` feature or pass one with CacheBuilder::store",
+            ))
+        }
+    }
+
+    /// Builds the cache, checking the configuration.
+    pub fn build<T>(self) -> Result<Cache<T>>
+    where
+        T: Serialize + DeserializeOwned + Send + Sync + 'static,
+    {
+        let namespace = Namespace::new(&self.namespace)?;
+        if self.codec == CodecId::Raw {
+            return Err(Error::invalid_config(
+                "the raw codec cannot encode typed values; use json or msgpack",
+            ));
+        }
+        if self.max_key_len == 0 {
+            return Err(Error::invalid_config("max_key_len must be at least 1"));
+        }
+        let mut defaults = SetOptions::new();
+        if let Some(ttl) = self.default_ttl {
+            defaults = defaults.ttl(ttl);
+            defaults.validate()?;
+        }
+        let store = self.build_store()?;
+        let mut codec = ValueCodec::new(self.codec);
+        codec.fingerprint = self.fingerprint;
+        Ok(Cache::from_parts(
+            store,
+            namespace,
+            codec,
+            Arc::new(LoadEngine::new()),
+            defaults,
+            self.max_key_len,
+        ))
+    }
+}

@@ -1,0 +1,335 @@
+//! The typed cache, [`Cache<T>`].
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use strata_core::load::{LoadEngine, LoadOptions, Loaded};
+use strata_core::{
+    BoxError, Invalidation, Key, Namespace, Now, Pattern, Result, SetOptions, SetOutcome,
+    SharedStore, Store, StoreExt, StoreStats, Tag, Ttl, ValueCodec,
+};
+
+/// A typed cache over a store: values of `T` in one namespace.
+///
+/// Reads return `Arc<T>`. In-process stores keep the decoded value beside the bytes, so a
+/// hit does not deserialize (and, through the default stack, does not allocate).
+/// Concurrent misses of one key share one loader call ([`Cache::get_or_load`]).
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use std::time::Duration;
+/// use strata::{Cache, CacheBuilder};
+///
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct User { name: String }
+///
+/// let users: Cache<User> = CacheBuilder::new()
+///     .namespace("users")
+///     .default_ttl(Duration::from_secs(300))
+///     .build()?;
+/// users.set("42", User { name: "Ada".into() }).await?;
+/// assert_eq!(users.get("42").await?.unwrap().name, "Ada");
+/// let loaded = users
+///     .get_or_load("7", || async { Ok::<_, std::io::Error>(User { name: "Grace".into() }) })
+///     .await?;
+/// assert_eq!(loaded.name, "Grace");
+/// # Ok::<(), strata::Error>(()) }).unwrap();
+/// ```
+pub struct Cache<T> {
+    store: SharedStore,
+    namespace: Namespace,
+    codec: ValueCodec,
+    engine: Arc<LoadEngine>,
+    defaults: SetOptions,
+    max_key_len: usize,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Cache<T> {
+    fn clone(&self) -> Self {
+        Cache {
+            store: self.store.clone(),
+            namespace: self.namespace.clone(),
+            codec: self.codec,
+            engine: self.engine.clone(),
+            defaults: self.defaults.clone(),
+            max_key_len: self.max_key_len,
+            _type: PhantomData,
+        }
+    }
+}
+
+impl<T> fmt::Debug for Cache<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cache")
+            .field("type", &std::any::type_name::<T>())
+            .field("namespace", &self.namespace)
+            .field("store", &self.store.info().name)
+            .field("codec", &self.codec)
+            .field("defaults", &self.defaults)
+            .finish()
+    }
+}
+
+impl<T> Cache<T>
+where
+    T: Serialize + DeserializeOwned + Send + Sync + 'static,
+{
+    pub(crate) fn from_parts(
+        store: SharedStore,
+        namespace: Namespace,
+        codec: ValueCodec,
+        engine: Arc<LoadEngine>,
+        defaults: SetOptions,
+        max_key_len: usize,
+    ) -> Self {
+        Cache {
+            store,
+            namespace,
+            codec,
+            engine,
+            defaults,
+            max_key_len,
+            _type: PhantomData,
+        }
+    }
+
+    /// A cache of `T` in `namespace` over any store, with JSON and no default TTL.
+    pub fn with_store(store: SharedStore, namespace: &str) -> Result<Self> {
+        Ok(Self::from_parts(
+            store,
+            Namespace::new(namespace)?,
+            ValueCodec::default(),
+            Arc::new(LoadEngine::new()),
+            SetOptions::new(),
+            strata_core::key::DEFAULT_MAX_KEY_LEN,
+        ))
+    }
+
+    /// A cache of another type, or another namespace, over the same store and load engine.
+    pub fn sibling<U>(&self, namespace: &str) -> Result<Cache<U>>
+    where
+        U: Serialize + DeserializeOwned + Send + Sync + 'static,
+    {
+        Ok(Cache::from_parts(
+            self.store.clone(),
+            Namespace::new(namespace)?,
+            ValueCodec::new(self.codec.codec),
+            self.engine.clone(),
+            self.defaults.clone(),
+            self.max_key_len,
+        ))
+    }
+
+    /// The namespace.
+    pub fn namespace(&self) -> &Namespace {
+        &self.namespace
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &SharedStore {
+        &self.store
+    }
+
+    /// The key for `id` in this cache's namespace.
+    pub fn key(&self, id: &str) -> Result<Key> {
+        Key::with_max_len(&self.namespace, id, self.max_key_len)
+    }
+
+    /// The value under `id`, if any.
+    pub async fn get(&self, id: &str) -> Result<Option<Arc<T>>> {
+        let key = self.key(id)?;
+        let entry = match self.store.get_now(&key) {
+            Now::Ready(entry) => entry,
+            Now::Pending => self.store.get(&key).await?,
+        };
+        match entry {
+            None => Ok(None),
+            Some(e) => self
+                .codec
+                .decode_entry::<T>(&e)
+                .map_err(|err| err.with_operation("get").with_key(&key)),
+        }
+    }
+
+    /// Writes `value` with the cache's default options.
+    pub async fn set(&self, id: &str, value: T) -> Result<()> {
+        self.set_with(id, value, self.defaults.clone()).await.map(|_| ())
+    }
+
+    /// Writes `value` with a time to live.
+    pub async fn set_with_ttl(&self, id: &str, value: T, ttl: Duration) -> Result<()> {
+        let opts = self.defaults.clone().ttl(ttl);
+        self.set_with(id, value, opts).await.map(|_| ())
+    }
+
+    /// Writes `value` with tags (and the default TTL).
+    pub async fn set_tagged(&self, id: &str, value: T, tags: &[&str]) -> Result<()> {
+        let tags = tags.iter().map(Tag::new).collect::<Result<Vec<_>>>()?;
+        let opts = self.defaults.clone().tags(tags);
+        self.set_with(id, value, opts).await.map(|_| ())
+    }
+
+    /// Writes `value` with explicit options (TTL, tags, conditional mode).
+    pub async fn set_with(&self, id: &str, value: T, opts: SetOptions) -> Result<SetOutcome> {
+        let key = self.key(id)?;
+        let bytes = self.codec.encode(&value).map_err(|e| e.with_key(&key))?;
+        let opts = self.codec.prepare(opts, Some(Arc::new(value)));
+        self.store.set(&key, bytes, opts).await
+    }
+
+    /// Removes `id`; true when a value was removed.
+    pub async fn delete(&self, id: &str) -> Result<bool> {
+        self.store.delete(&self.key(id)?).await
+    }
+
+    /// True when a live value is stored under `id`.
+    pub async fn exists(&self, id: &str) -> Result<bool> {
+        self.store.exists(&self.key(id)?).await
+    }
+
+    /// Changes the time to live of `id`; false when absent.
+    pub async fn expire(&self, id: &str, ttl: Ttl) -> Result<bool> {
+        self.store.expire(&self.key(id)?, ttl).await
+    }
+
+    /// The values under `ids`, in order.
+    pub async fn get_many(&self, ids: &[&str]) -> Result<Vec<Option<Arc<T>>>> {
+        let keys = ids.iter().map(|id| self.key(id)).collect::<Result<Vec<_>>>()?;
+        let entries = self.store.get_many(&keys).await?;
+        entries
+            .into_iter()
+            .zip(&keys)
+            .map(|(entry, key)| match entry {
+                None => Ok(None),
+                Some(e) => self.codec.decode_entry::<T>(&e).map_err(|err| err.with_key(key)),
+            })
+            .collect()
+    }
+
+    /// Writes many values with the default options.
+    pub async fn set_many<I, S>(&self, items: I) -> Result<()>
+    where
+        I: IntoIterator<Item = (S, T)>,
+        S: AsRef<str>,
+    {
+        let mut batch = Vec::new();
+        for (id, value) in items {
+            let key = self.key(id.as_ref())?;
+            let bytes = self.codec.encode(&value).map_err(|e| e.with_key(&key))?;
+            batch.push((key, bytes));
+        }
+        let opts = self.codec.prepare::<T>(self.defaults.clone(), None);
+        self.store.set_many(batch, opts).await
+    }
+
+    /// Runs an invalidation on the store (any selector, any namespace).
+    pub async fn invalidate(&self, req: &Invalidation) -> Result<u64> {
+        self.store.invalidate(req).await
+    }
+
+    /// Removes every value carrying `tag` (in every namespace).
+    pub async fn invalidate_tag(&self, tag: &str) -> Result<u64> {
+        self.invalidate(&Invalidation::tag(Tag::new(tag)?)).await
+    }
+
+    /// Removes the values of this namespace whose id matches `pattern`.
+    pub async fn invalidate_pattern(&self, pattern: &str) -> Result<u64> {
+        let req = Invalidation::pattern(self.namespace.clone(), Pattern::new(pattern)?);
+        self.invalidate(&req).await
+    }
+
+    /// Removes every value of this namespace.
+    pub async fn clear(&self) -> Result<u64> {
+        self.invalidate(&Invalidation::namespace(self.namespace.clone())).await
+    }
+
+    /// The ids of this namespace matching `pattern`.
+    pub async fn keys(&self, pattern: &str) -> Result<Vec<String>> {
+        let keys = self.store.keys(&self.namespace, &Pattern::new(pattern)?).await?;
+        Ok(keys.into_iter().map(|k| k.id().to_owned()).collect())
+    }
+
+    /// The store's counters.
+    pub fn stats(&self) -> StoreStats {
+        self.store.stats()
+    }
+
+    /// The value under `id`; on a miss, calls `loader` once for all concurrent callers and
+    /// stores what it returns with the default options.
+    ///
+    /// The loader returns `T` or [`Loaded<T>`] (to choose the TTL from the value). Its error
+    /// reaches every waiting caller as [`ErrorKind::Loader`](crate::ErrorKind::Loader)
+    /// and nothing is stored.
+    pub async fn get_or_load<F, Fut, L, E>(&self, id: &str, loader: F) -> Result<Arc<T>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = std::result::Result<L, E>>,
+        L: Into<Loaded<T>>,
+        E: Into<BoxError>,
+    {
+        let opts = LoadOptions::new().set_options(self.defaults.clone());
+        self.get_or_load_with(id, &opts, loader).await
+    }
+
+    /// [`Cache::get_or_load`] with explicit load options.
+    pub async fn get_or_load_with<F, Fut, L, E>(
+        &self,
+        id: &str,
+        opts: &LoadOptions,
+        loader: F,
+    ) -> Result<Arc<T>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = std::result::Result<L, E>>,
+        L: Into<Loaded<T>>,
+        E: Into<BoxError>,
+    {
+        let key = self.key(id)?;
+        self.engine
+            .get_or_load(&self.store, &key, &self.codec, opts, loader)
+            .await
+    }
+
+    /// The values under `ids`; the missing ones are loaded with one call of `loader`, which
+    /// receives the missing ids and returns the `(id, value)` pairs it found.
+    pub async fn get_or_load_many<F, Fut, E>(
+        &self,
+        ids: &[&str],
+        loader: F,
+    ) -> Result<Vec<Option<Arc<T>>>>
+    where
+        F: Fn(Vec<String>) -> Fut,
+        Fut: Future<Output = std::result::Result<Vec<(String, T)>, E>>,
+        E: Into<BoxError>,
+    {
+        let keys = ids.iter().map(|id| self.key(id)).collect::<Result<Vec<_>>>()?;
+        let opts = LoadOptions::new().set_options(self.defaults.clone());
+        let namespace = self.namespace.clone();
+        let max = self.max_key_len;
+        let loader = &loader;
+        self.engine
+            .get_or_load_many(&self.store, &keys, &self.codec, &opts, move |missing: Vec<Key>| {
+                let namespace = namespace.clone();
+                let ids = missing.iter().map(|k| k.id().to_owned()).collect();
+                let fut = loader(ids);
+                async move {
+                    let pairs = fut.await.map_err(Into::into)?;
+                    pairs
+                        .into_iter()
+                        .map(|(id, v)| {
+                            Key::with_max_len(&namespace, &id, max)
+                                .map(|k| (k, v))
+                                .map_err(|e| Box::new(e) as BoxError)
+                        })
+                        .collect::<std::result::Result<Vec<_>, BoxError>>()
+                }
+            })
+            .await
+    }
+}
