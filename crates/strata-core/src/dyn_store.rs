@@ -108,21 +108,63 @@ impl<S: Store> DynStore for S {
     }
 }
 
-/// A type-erased store, cheap to clone. It is itself a [`Store`], so layers can wrap it.
-pub type SharedStore = Arc<dyn DynStore>;
+/// A type-erased store, cheap to clone (one reference count). It is itself a [`Store`], so
+/// layers can wrap it.
+///
+/// A newtype rather than an alias of `Arc<dyn DynStore>`: futures that hold a store behind a
+/// bare trait-object `Arc` trip a compiler limitation when spawned ("implementation of
+/// `Store` is not general enough"); a type with no lifetime parameter does not.
+///
+/// ```
+/// use strata_core::{SharedStore, Store};
+/// fn erase(store: impl Store) -> SharedStore {
+///     SharedStore::new(store)
+/// }
+/// ```
+#[derive(Clone)]
+pub struct SharedStore(Arc<dyn DynStore>);
+
+impl SharedStore {
+    /// Erases a store's type.
+    pub fn new(store: impl Store) -> Self {
+        SharedStore(Arc::new(store))
+    }
+
+    /// Wraps an already shared store.
+    pub fn from_arc(store: Arc<dyn DynStore>) -> Self {
+        SharedStore(store)
+    }
+
+    /// The shared store as an `Arc`.
+    pub fn as_arc(&self) -> &Arc<dyn DynStore> {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SharedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SharedStore").field(&self.0.info_dyn().name).finish()
+    }
+}
+
+impl From<Arc<dyn DynStore>> for SharedStore {
+    fn from(store: Arc<dyn DynStore>) -> Self {
+        SharedStore(store)
+    }
+}
 
 impl Store for SharedStore {
     fn info(&self) -> StoreInfo {
-        (**self).info_dyn()
+        self.0.info_dyn()
     }
     fn get_now(&self, key: &Key) -> Now<Option<Entry>> {
-        (**self).get_now_dyn(key)
+        self.0.get_now_dyn(key)
     }
     fn get(&self, key: &Key) -> impl Future<Output = Result<Option<Entry>>> + Send {
-        async move { (**self).get_dyn(key).await }
+        async move { self.0.get_dyn(key).await }
     }
     fn get_many(&self, keys: &[Key]) -> impl Future<Output = Result<Vec<Option<Entry>>>> + Send {
-        async move { (**self).get_many_dyn(keys).await }
+        async move { self.0.get_many_dyn(keys).await }
     }
     fn set(
         &self,
@@ -130,37 +172,37 @@ impl Store for SharedStore {
         value: Bytes,
         opts: SetOptions,
     ) -> impl Future<Output = Result<SetOutcome>> + Send {
-        async move { (**self).set_dyn(key, value, opts).await }
+        async move { self.0.set_dyn(key, value, opts).await }
     }
     fn set_many(
         &self,
         items: Vec<(Key, Bytes)>,
         opts: SetOptions,
     ) -> impl Future<Output = Result<()>> + Send {
-        async move { (**self).set_many_dyn(items, opts).await }
+        async move { self.0.set_many_dyn(items, opts).await }
     }
     fn delete(&self, key: &Key) -> impl Future<Output = Result<bool>> + Send {
-        async move { (**self).delete_dyn(key).await }
+        async move { self.0.delete_dyn(key).await }
     }
     fn expire(&self, key: &Key, ttl: Ttl) -> impl Future<Output = Result<bool>> + Send {
-        async move { (**self).expire_dyn(key, ttl).await }
+        async move { self.0.expire_dyn(key, ttl).await }
     }
     fn ttl(&self, key: &Key) -> impl Future<Output = Result<TtlState>> + Send {
-        async move { (**self).ttl_dyn(key).await }
+        async move { self.0.ttl_dyn(key).await }
     }
     fn increment(&self, key: &Key, delta: i64) -> impl Future<Output = Result<i64>> + Send {
-        async move { (**self).increment_dyn(key, delta).await }
+        async move { self.0.increment_dyn(key, delta).await }
     }
     fn scan(&self, namespace: &Namespace, pattern: &Pattern) -> BoxStream<'static, Result<Key>> {
-        (**self).scan_dyn(namespace, pattern)
+        self.0.scan_dyn(namespace, pattern)
     }
     fn invalidate(&self, req: &Invalidation) -> impl Future<Output = Result<u64>> + Send {
-        async move { (**self).invalidate_dyn(req).await }
+        async move { self.0.invalidate_dyn(req).await }
     }
     fn health(&self) -> impl Future<Output = Health> + Send {
-        async move { (**self).health_dyn().await }
+        async move { self.0.health_dyn().await }
     }
     fn stats(&self) -> StoreStats {
-        (**self).stats_dyn()
+        self.0.stats_dyn()
     }
 }

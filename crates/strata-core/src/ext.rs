@@ -1,7 +1,6 @@
 //! Conveniences over [`Store`], implemented once for every store.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -112,7 +111,7 @@ pub trait StoreExt: Store {
     where
         Self: Sized,
     {
-        Arc::new(self)
+        SharedStore::new(self)
     }
 }
 

@@ -63,7 +63,7 @@ impl std::fmt::Debug for CacheBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CacheBuilder")
             .field("namespace", &self.namespace)
-            .field("store", &self.store.as_ref().map(|s| s.info_dyn().name))
+            .field("store", &self.store)
             .field("default_ttl", &self.default_ttl)
             .field("codec", &self.codec)
             .field("fingerprint", &self.fingerprint)
@@ -160,7 +160,7 @@ impl CacheBuilder {
             if let Some(c) = &self.clock {
                 b = b.clock(c.clone());
             }
-            Ok(Arc::new(b.build()?))
+            Ok(SharedStore::new(b.build()?))
         }
         #[cfg(not(feature = "memory"))]
         {
