@@ -42,10 +42,13 @@ fn lru_evicts_least_recently_used() {
 #[test]
 fn ttl_soonest_evicts_the_entry_closest_to_expiry() {
     let (c, _, _) = cache(3, EvictionPolicy::TtlSoonest);
-    c.insert_with(1, 1, EntryOptions::ttl(Duration::from_secs(300))).unwrap();
-    c.insert_with(2, 2, EntryOptions::ttl(Duration::from_secs(30))).unwrap();
+    c.insert_with(1, 1, EntryOptions::ttl(Duration::from_secs(300)))
+        .unwrap();
+    c.insert_with(2, 2, EntryOptions::ttl(Duration::from_secs(30)))
+        .unwrap();
     c.insert(3, 3).unwrap(); // no expiry: evicted last
-    c.insert_with(4, 4, EntryOptions::ttl(Duration::from_secs(600))).unwrap();
+    c.insert_with(4, 4, EntryOptions::ttl(Duration::from_secs(600)))
+        .unwrap();
     assert_eq!(c.peek(&2), None);
     assert!(c.peek(&1).is_some() && c.peek(&3).is_some() && c.peek(&4).is_some());
 }
@@ -55,7 +58,11 @@ fn random_policy_keeps_the_bound_and_the_new_entry() {
     let (c, _, events) = cache(100, EvictionPolicy::Random);
     for k in 0..1_000 {
         c.insert(k, k).unwrap();
-        assert_eq!(c.peek(&k), Some(k), "the entry just written is never the victim");
+        assert_eq!(
+            c.peek(&k),
+            Some(k),
+            "the entry just written is never the victim"
+        );
     }
     assert_eq!(c.entry_count(), 100);
     assert_eq!(events.lock().unwrap().len(), 900);
@@ -85,8 +92,10 @@ fn weight_limit_and_oversized_entries() {
 #[test]
 fn expired_entries_are_never_returned_and_are_reported_once() {
     let (c, clock, events) = cache(100, EvictionPolicy::Lru);
-    c.insert_with(1, 1, EntryOptions::ttl(Duration::from_secs(10))).unwrap();
-    c.insert_with(2, 2, EntryOptions::ttl(Duration::from_secs(10))).unwrap();
+    c.insert_with(1, 1, EntryOptions::ttl(Duration::from_secs(10)))
+        .unwrap();
+    c.insert_with(2, 2, EntryOptions::ttl(Duration::from_secs(10)))
+        .unwrap();
     clock.advance(Duration::from_secs(10));
     assert_eq!(c.get(&1), None);
     assert_eq!(c.peek(&2), None);
@@ -104,11 +113,19 @@ fn expired_entries_are_never_returned_and_are_reported_once() {
 #[test]
 fn time_to_idle_is_refreshed_by_reads() {
     let (c, clock, _) = cache(100, EvictionPolicy::Lru);
-    c.insert_with(1, 1, EntryOptions::default().with_tti(Duration::from_secs(5)))
-        .unwrap();
+    c.insert_with(
+        1,
+        1,
+        EntryOptions::default().with_tti(Duration::from_secs(5)),
+    )
+    .unwrap();
     for _ in 0..4 {
         clock.advance(Duration::from_secs(4));
-        assert_eq!(c.get(&1), Some(1), "read within the idle window keeps it alive");
+        assert_eq!(
+            c.get(&1),
+            Some(1),
+            "read within the idle window keeps it alive"
+        );
     }
     clock.advance(Duration::from_secs(5));
     assert_eq!(c.get(&1), None);
@@ -206,13 +223,18 @@ fn background_sweeper_needs_a_runtime_and_clears_expired_entries() {
             .build()
             .unwrap();
         for k in 0..100 {
-            c.insert_with(k, k, EntryOptions::ttl(Duration::from_secs(5))).unwrap();
+            c.insert_with(k, k, EntryOptions::ttl(Duration::from_secs(5)))
+                .unwrap();
         }
         clock.advance(Duration::from_secs(6));
         assert_eq!(c.entry_count(), 100);
         // Paused tokio time: the interval fires without real waiting.
         tokio::time::sleep(Duration::from_secs(2)).await;
-        assert_eq!(c.entry_count(), 0, "the sweeper removed the expired entries");
+        assert_eq!(
+            c.entry_count(),
+            0,
+            "the sweeper removed the expired entries"
+        );
     });
 }
 

@@ -13,7 +13,13 @@ use strata_memory::MemoryStore;
 
 #[derive(Clone, Debug)]
 enum Op {
-    Set { k: u8, v: u8, ttl: Option<u8>, tag: Option<u8>, mode: u8 },
+    Set {
+        k: u8,
+        v: u8,
+        ttl: Option<u8>,
+        tag: Option<u8>,
+        mode: u8,
+    },
     Get(u8),
     Delete(u8),
     Incr(u8, i8),
@@ -53,7 +59,11 @@ struct Model {
 
 impl Model {
     fn live(&mut self, k: u8) -> Option<&mut ModelEntry> {
-        if self.map.get(&k).is_some_and(|e| e.expires.is_some_and(|x| x <= self.now)) {
+        if self
+            .map
+            .get(&k)
+            .is_some_and(|e| e.expires.is_some_and(|x| x <= self.now))
+        {
             self.map.remove(&k);
         }
         self.map.get_mut(&k)

@@ -161,15 +161,23 @@ where
         }
         for (name, d) in [("time_to_live", self.ttl), ("time_to_idle", self.tti)] {
             if d.is_some_and(|d| d.is_zero()) {
-                return Err(Error::invalid_config(format!("{name} must be more than zero")));
+                return Err(Error::invalid_config(format!(
+                    "{name} must be more than zero"
+                )));
             }
         }
         if self.sweep_interval.is_some_and(|d| d.is_zero()) {
-            return Err(Error::invalid_config("sweep_interval must be more than zero"));
+            return Err(Error::invalid_config(
+                "sweep_interval must be more than zero",
+            ));
         }
         let n = self.shard_count();
         let shards: Box<[Mutex<Shard<K, V>>]> = (0..n)
-            .map(|i| Mutex::new(Shard::new(0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1))))
+            .map(|i| {
+                Mutex::new(Shard::new(
+                    0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1),
+                ))
+            })
             .collect();
         let cache = Cache {
             inner: Arc::new(Inner {

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use hashbrown::DefaultHashBuilder;
 use parking_lot::Mutex;
-use strata_core::{Error, ErrorKind, EvictionCounts, EvictionReason, Result, SharedClock, Timestamp};
+use strata_core::{
+    Error, ErrorKind, EvictionCounts, EvictionReason, Result, SharedClock, Timestamp,
+};
 
 pub use builder::CacheBuilder;
 pub use policy::EvictionPolicy;
@@ -203,14 +205,22 @@ where
     /// Applies a shard's change in size to the global totals.
     fn account(&self, before: (u64, u64), after: (u64, u64)) {
         if after.0 >= before.0 {
-            self.inner.entries.fetch_add(after.0 - before.0, Ordering::Relaxed);
+            self.inner
+                .entries
+                .fetch_add(after.0 - before.0, Ordering::Relaxed);
         } else {
-            self.inner.entries.fetch_sub(before.0 - after.0, Ordering::Relaxed);
+            self.inner
+                .entries
+                .fetch_sub(before.0 - after.0, Ordering::Relaxed);
         }
         if after.1 >= before.1 {
-            self.inner.weight.fetch_add(after.1 - before.1, Ordering::Relaxed);
+            self.inner
+                .weight
+                .fetch_add(after.1 - before.1, Ordering::Relaxed);
         } else {
-            self.inner.weight.fetch_sub(before.1 - after.1, Ordering::Relaxed);
+            self.inner
+                .weight
+                .fetch_sub(before.1 - after.1, Ordering::Relaxed);
         }
     }
 
@@ -398,15 +408,20 @@ where
                     let expiry = self.resolve(opts, now);
                     match idx {
                         Some(i) => {
-                            let old =
-                                shard.replace(i, value, weight, Some(expiry), now, self.inner.policy);
+                            let old = shard.replace(
+                                i,
+                                value,
+                                weight,
+                                Some(expiry),
+                                now,
+                                self.inner.policy,
+                            );
                             shard.stats.evictions.record(EvictionReason::Replaced);
                             evicted.push((key, old, EvictionReason::Replaced));
                             protect = Some(i);
                         }
                         None => {
-                            protect =
-                                Some(shard.insert_new(hash, key, value, weight, expiry, now));
+                            protect = Some(shard.insert_new(hash, key, value, weight, expiry, now));
                         }
                     }
                 }
@@ -441,7 +456,8 @@ where
         let i = &self.inner;
         i.max_entries
             .is_some_and(|m| i.entries.load(Ordering::Relaxed) > m)
-            || i.max_weight.is_some_and(|m| i.weight.load(Ordering::Relaxed) > m)
+            || i.max_weight
+                .is_some_and(|m| i.weight.load(Ordering::Relaxed) > m)
     }
 
     /// Evicts from the other shards, one lock at a time, until within limits.

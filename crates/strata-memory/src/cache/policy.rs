@@ -58,9 +58,18 @@ mod tests {
 
     #[test]
     fn parses_known_names() {
-        assert_eq!("LRU".parse::<EvictionPolicy>().unwrap(), EvictionPolicy::Lru);
-        assert_eq!("ttl".parse::<EvictionPolicy>().unwrap(), EvictionPolicy::TtlSoonest);
-        assert_eq!("random".parse::<EvictionPolicy>().unwrap(), EvictionPolicy::Random);
+        assert_eq!(
+            "LRU".parse::<EvictionPolicy>().unwrap(),
+            EvictionPolicy::Lru
+        );
+        assert_eq!(
+            "ttl".parse::<EvictionPolicy>().unwrap(),
+            EvictionPolicy::TtlSoonest
+        );
+        assert_eq!(
+            "random".parse::<EvictionPolicy>().unwrap(),
+            EvictionPolicy::Random
+        );
         let e = "lfu2".parse::<EvictionPolicy>().unwrap_err();
         assert_eq!(e.kind(), strata_core::ErrorKind::InvalidConfig);
         assert!(e.message().contains("lfu2"));

@@ -114,9 +114,10 @@ impl<K: Hash + Eq, V> Shard<K, V> {
     {
         let slab = &self.slab;
         self.table
-            .find(hash, |&idx| {
-                matches!(slab.get(idx as usize), Some(Some(n)) if n.key.borrow() == key)
-            })
+            .find(
+                hash,
+                |&idx| matches!(slab.get(idx as usize), Some(Some(n)) if n.key.borrow() == key),
+            )
             .copied()
     }
 
@@ -227,10 +228,11 @@ impl<K: Hash + Eq, V> Shard<K, V> {
             }
         };
         let slab = &self.slab;
-        self.table.insert_unique(hash, idx, |&i| match slab.get(i as usize) {
-            Some(Some(n)) => n.hash,
-            _ => 0,
-        });
+        self.table
+            .insert_unique(hash, idx, |&i| match slab.get(i as usize) {
+                Some(Some(n)) => n.hash,
+                _ => 0,
+            });
         self.push_front(idx);
         self.reindex(idx);
         self.len += 1;
@@ -339,7 +341,8 @@ impl<K: Hash + Eq, V> Shard<K, V> {
                 }
                 for _ in 0..16 {
                     let idx = (self.next_random() % slots) as u32;
-                    if Some(idx) != protect && matches!(self.slab.get(idx as usize), Some(Some(_))) {
+                    if Some(idx) != protect && matches!(self.slab.get(idx as usize), Some(Some(_)))
+                    {
                         return Some(idx);
                     }
                 }

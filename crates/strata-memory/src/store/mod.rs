@@ -152,7 +152,10 @@ impl MemoryStoreBuilder {
 
     /// Builds the store, checking the configuration.
     pub fn build(self) -> Result<MemoryStore> {
-        if self.default_ttl.is_some_and(|d| d < Duration::from_millis(1)) {
+        if self
+            .default_ttl
+            .is_some_and(|d| d < Duration::from_millis(1))
+        {
             return Err(Error::invalid_config("default_ttl must be at least 1ms"));
         }
         let clock = self.clock.unwrap_or_else(SystemClock::shared);
@@ -202,9 +205,13 @@ impl MemoryStore {
         // The defaults are valid, so this cannot fail; fall back to a minimal store anyway.
         match Self::builder().build() {
             Ok(s) => s,
-            Err(_) => Self::builder().max_entries(1).max_bytes(u64::MAX).build().unwrap_or_else(|_| {
-                unreachable!("a one-entry memory store with no byte limit is always valid")
-            }),
+            Err(_) => Self::builder()
+                .max_entries(1)
+                .max_bytes(u64::MAX)
+                .build()
+                .unwrap_or_else(|_| {
+                    unreachable!("a one-entry memory store with no byte limit is always valid")
+                }),
         }
     }
 
@@ -255,14 +262,15 @@ impl MemoryStore {
             no_ttl: ttl.is_none(),
         };
         let mode = opts.mode;
-        let outcome = self.inner.cache.compute(key.clone(), |current| {
-            match (mode, current.is_some()) {
-                (SetMode::IfAbsent, true) | (SetMode::IfPresent, false) => {
-                    (Compute::Keep, SetOutcome::NotStored)
-                }
-                _ => (Compute::Put(entry, entry_opts), SetOutcome::Stored),
-            }
-        })?;
+        let outcome =
+            self.inner
+                .cache
+                .compute(key.clone(), |current| match (mode, current.is_some()) {
+                    (SetMode::IfAbsent, true) | (SetMode::IfPresent, false) => {
+                        (Compute::Keep, SetOutcome::NotStored)
+                    }
+                    _ => (Compute::Put(entry, entry_opts), SetOutcome::Stored),
+                })?;
         if outcome == SetOutcome::Stored {
             let cache = &self.inner.cache;
             for tag in &opts.tags {
@@ -312,25 +320,27 @@ impl MemoryStore {
         let ttl = ttl.validate()?;
         let now = self.inner.clock.now();
         let duration = ttl.duration();
-        self.inner.cache.compute(key.clone(), |current| match current {
-            None => (Compute::Keep, false),
-            Some(e) => {
-                let mut meta = e.meta().clone();
-                let expiry = duration.map(|d| now.saturating_add(d));
-                meta.logical_expiry = expiry;
-                meta.physical_expiry = expiry;
-                (Compute::ReplaceWithTtl(e.with_meta(meta), duration), true)
-            }
-        })
+        self.inner
+            .cache
+            .compute(key.clone(), |current| match current {
+                None => (Compute::Keep, false),
+                Some(e) => {
+                    let mut meta = e.meta().clone();
+                    let expiry = duration.map(|d| now.saturating_add(d));
+                    meta.logical_expiry = expiry;
+                    meta.physical_expiry = expiry;
+                    (Compute::ReplaceWithTtl(e.with_meta(meta), duration), true)
+                }
+            })
     }
 
     fn invalidate_now(&self, req: &Invalidation) -> u64 {
         let cache = &self.inner.cache;
         match &req.selector {
             Selector::Key(k) => u64::from(cache.remove(k).is_some()),
-            Selector::Pattern { namespace, pattern } => cache.remove_where(|k, _| {
-                k.namespace() == namespace && pattern.matches(k.id())
-            }),
+            Selector::Pattern { namespace, pattern } => {
+                cache.remove_where(|k, _| k.namespace() == namespace && pattern.matches(k.id()))
+            }
             Selector::Namespace(ns) => cache.remove_where(|k, _| k.namespace() == ns),
             Selector::Tags(tags) => {
                 let mut removed = 0;
