@@ -292,7 +292,10 @@ mod tests {
     #[test]
     fn fingerprints_differ_by_name_and_version() {
         assert_ne!(Fingerprint::named("User", 1), Fingerprint::named("User", 2));
-        assert_ne!(Fingerprint::named("User", 1), Fingerprint::named("Order", 1));
+        assert_ne!(
+            Fingerprint::named("User", 1),
+            Fingerprint::named("Order", 1)
+        );
         assert_eq!(Fingerprint::named("User", 1), Fingerprint::named("User", 1));
     }
 }

@@ -39,7 +39,8 @@ pub trait DynStore: Send + Sync + 'static {
         opts: SetOptions,
     ) -> BoxFuture<'a, Result<SetOutcome>>;
     /// See [`Store::set_many`].
-    fn set_many_dyn(&self, items: Vec<(Key, Bytes)>, opts: SetOptions) -> BoxFuture<'_, Result<()>>;
+    fn set_many_dyn(&self, items: Vec<(Key, Bytes)>, opts: SetOptions)
+    -> BoxFuture<'_, Result<()>>;
     /// See [`Store::delete`].
     fn delete_dyn<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Result<bool>>;
     /// See [`Store::expire`].
@@ -49,7 +50,8 @@ pub trait DynStore: Send + Sync + 'static {
     /// See [`Store::increment`].
     fn increment_dyn<'a>(&'a self, key: &'a Key, delta: i64) -> BoxFuture<'a, Result<i64>>;
     /// See [`Store::scan`].
-    fn scan_dyn(&self, namespace: &Namespace, pattern: &Pattern) -> BoxStream<'static, Result<Key>>;
+    fn scan_dyn(&self, namespace: &Namespace, pattern: &Pattern)
+    -> BoxStream<'static, Result<Key>>;
     /// See [`Store::invalidate`].
     fn invalidate_dyn<'a>(&'a self, req: &'a Invalidation) -> BoxFuture<'a, Result<u64>>;
     /// See [`Store::health`].
@@ -79,7 +81,11 @@ impl<S: Store> DynStore for S {
     ) -> BoxFuture<'a, Result<SetOutcome>> {
         Box::pin(self.set(key, value, opts))
     }
-    fn set_many_dyn(&self, items: Vec<(Key, Bytes)>, opts: SetOptions) -> BoxFuture<'_, Result<()>> {
+    fn set_many_dyn(
+        &self,
+        items: Vec<(Key, Bytes)>,
+        opts: SetOptions,
+    ) -> BoxFuture<'_, Result<()>> {
         Box::pin(self.set_many(items, opts))
     }
     fn delete_dyn<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Result<bool>> {
@@ -94,7 +100,11 @@ impl<S: Store> DynStore for S {
     fn increment_dyn<'a>(&'a self, key: &'a Key, delta: i64) -> BoxFuture<'a, Result<i64>> {
         Box::pin(self.increment(key, delta))
     }
-    fn scan_dyn(&self, namespace: &Namespace, pattern: &Pattern) -> BoxStream<'static, Result<Key>> {
+    fn scan_dyn(
+        &self,
+        namespace: &Namespace,
+        pattern: &Pattern,
+    ) -> BoxStream<'static, Result<Key>> {
         self.scan(namespace, pattern)
     }
     fn invalidate_dyn<'a>(&'a self, req: &'a Invalidation) -> BoxFuture<'a, Result<u64>> {
@@ -143,7 +153,9 @@ impl SharedStore {
 
 impl std::fmt::Debug for SharedStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("SharedStore").field(&self.0.info_dyn().name).finish()
+        f.debug_tuple("SharedStore")
+            .field(&self.0.info_dyn().name)
+            .finish()
     }
 }
 
@@ -160,47 +172,38 @@ impl Store for SharedStore {
     fn get_now(&self, key: &Key) -> Now<Option<Entry>> {
         self.0.get_now_dyn(key)
     }
-    fn get(&self, key: &Key) -> impl Future<Output = Result<Option<Entry>>> + Send {
-        async move { self.0.get_dyn(key).await }
+    async fn get(&self, key: &Key) -> Result<Option<Entry>> {
+        self.0.get_dyn(key).await
     }
-    fn get_many(&self, keys: &[Key]) -> impl Future<Output = Result<Vec<Option<Entry>>>> + Send {
-        async move { self.0.get_many_dyn(keys).await }
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Entry>>> {
+        self.0.get_many_dyn(keys).await
     }
-    fn set(
-        &self,
-        key: &Key,
-        value: Bytes,
-        opts: SetOptions,
-    ) -> impl Future<Output = Result<SetOutcome>> + Send {
-        async move { self.0.set_dyn(key, value, opts).await }
+    async fn set(&self, key: &Key, value: Bytes, opts: SetOptions) -> Result<SetOutcome> {
+        self.0.set_dyn(key, value, opts).await
     }
-    fn set_many(
-        &self,
-        items: Vec<(Key, Bytes)>,
-        opts: SetOptions,
-    ) -> impl Future<Output = Result<()>> + Send {
-        async move { self.0.set_many_dyn(items, opts).await }
+    async fn set_many(&self, items: Vec<(Key, Bytes)>, opts: SetOptions) -> Result<()> {
+        self.0.set_many_dyn(items, opts).await
     }
-    fn delete(&self, key: &Key) -> impl Future<Output = Result<bool>> + Send {
-        async move { self.0.delete_dyn(key).await }
+    async fn delete(&self, key: &Key) -> Result<bool> {
+        self.0.delete_dyn(key).await
     }
-    fn expire(&self, key: &Key, ttl: Ttl) -> impl Future<Output = Result<bool>> + Send {
-        async move { self.0.expire_dyn(key, ttl).await }
+    async fn expire(&self, key: &Key, ttl: Ttl) -> Result<bool> {
+        self.0.expire_dyn(key, ttl).await
     }
-    fn ttl(&self, key: &Key) -> impl Future<Output = Result<TtlState>> + Send {
-        async move { self.0.ttl_dyn(key).await }
+    async fn ttl(&self, key: &Key) -> Result<TtlState> {
+        self.0.ttl_dyn(key).await
     }
-    fn increment(&self, key: &Key, delta: i64) -> impl Future<Output = Result<i64>> + Send {
-        async move { self.0.increment_dyn(key, delta).await }
+    async fn increment(&self, key: &Key, delta: i64) -> Result<i64> {
+        self.0.increment_dyn(key, delta).await
     }
     fn scan(&self, namespace: &Namespace, pattern: &Pattern) -> BoxStream<'static, Result<Key>> {
         self.0.scan_dyn(namespace, pattern)
     }
-    fn invalidate(&self, req: &Invalidation) -> impl Future<Output = Result<u64>> + Send {
-        async move { self.0.invalidate_dyn(req).await }
+    async fn invalidate(&self, req: &Invalidation) -> Result<u64> {
+        self.0.invalidate_dyn(req).await
     }
-    fn health(&self) -> impl Future<Output = Health> + Send {
-        async move { self.0.health_dyn().await }
+    async fn health(&self) -> Health {
+        self.0.health_dyn().await
     }
     fn stats(&self) -> StoreStats {
         self.0.stats_dyn()

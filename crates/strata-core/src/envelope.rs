@@ -275,7 +275,10 @@ mod tests {
     fn every_truncation_is_an_error() {
         let wire = encode(&sample(), Compression::None, b"").unwrap();
         for cut in 0..wire.len() {
-            assert!(decode(&Bytes::copy_from_slice(&wire[..cut])).is_err(), "{cut}");
+            assert!(
+                decode(&Bytes::copy_from_slice(&wire[..cut])).is_err(),
+                "{cut}"
+            );
         }
         assert!(decode(&Bytes::from(wire)).is_ok());
     }

@@ -158,8 +158,11 @@ impl Error {
 
     /// Shorthand for [`ErrorKind::Unsupported`], naming the operation.
     pub fn unsupported(operation: &'static str) -> Self {
-        Self::new(ErrorKind::Unsupported, format!("this store does not support `{operation}`"))
-            .with_operation(operation)
+        Self::new(
+            ErrorKind::Unsupported,
+            format!("this store does not support `{operation}`"),
+        )
+        .with_operation(operation)
     }
 
     /// Wraps a loader's error as [`ErrorKind::Loader`]; a Strata [`Error`] is kept as it is.

@@ -20,7 +20,10 @@ enum Token {
     Literal(u8),
     AnyOne,
     Star,
-    Class { negated: bool, items: Vec<ClassItem> },
+    Class {
+        negated: bool,
+        items: Vec<ClassItem>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -198,12 +201,16 @@ fn compile(p: &[u8]) -> std::result::Result<Vec<Token>, String> {
                             i += 2;
                         }
                         _ => {
-                            if p.get(i + 1) == Some(&b'-') && p.get(i + 2).is_some_and(|&e| e != b']') {
+                            if p.get(i + 1) == Some(&b'-')
+                                && p.get(i + 2).is_some_and(|&e| e != b']')
+                            {
                                 let mut end = p[i + 2];
                                 let mut step = 3;
                                 if end == b'\\' {
                                     let Some(&esc) = p.get(i + 3) else {
-                                        return Err(format!("the `[` at byte {start} is never closed"));
+                                        return Err(format!(
+                                            "the `[` at byte {start} is never closed"
+                                        ));
                                     };
                                     end = esc;
                                     step = 4;

@@ -157,7 +157,7 @@ proptest! {
                         let now = model.now;
                         let mut removed = 0;
                         model.map.retain(|key, e| {
-                            let live = !e.expires.is_some_and(|x| x <= now);
+                            let live = e.expires.is_none_or(|x| x > now);
                             let hit = *key >= k;
                             if live && hit { removed += 1; }
                             !hit && live

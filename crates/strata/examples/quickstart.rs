@@ -26,19 +26,41 @@ async fn main() -> Result<(), strata::Error> {
 
     // 2. set and get. Reads return Arc<User>; an in-memory hit does not deserialize.
     users
-        .set("42", User { id: 42, name: "Ada".into() })
+        .set(
+            "42",
+            User {
+                id: 42,
+                name: "Ada".into(),
+            },
+        )
         .await?;
     let ada = users.get("42").await?;
     println!("get(42)           -> {:?}", ada.as_deref());
-    println!("get(404)          -> {:?}", users.get("404").await?.as_deref());
+    println!(
+        "get(404)          -> {:?}",
+        users.get("404").await?.as_deref()
+    );
 
     // 3. TTL: this value lives 200 ms.
     users
-        .set_with_ttl("tmp", User { id: 1, name: "Temporary".into() }, Duration::from_millis(200))
+        .set_with_ttl(
+            "tmp",
+            User {
+                id: 1,
+                name: "Temporary".into(),
+            },
+            Duration::from_millis(200),
+        )
         .await?;
-    println!("tmp right away    -> {:?}", users.get("tmp").await?.map(|u| u.name.clone()));
+    println!(
+        "tmp right away    -> {:?}",
+        users.get("tmp").await?.map(|u| u.name.clone())
+    );
     tokio::time::sleep(Duration::from_millis(250)).await;
-    println!("tmp after 250 ms  -> {:?}", users.get("tmp").await?.map(|u| u.name.clone()));
+    println!(
+        "tmp after 250 ms  -> {:?}",
+        users.get("tmp").await?.map(|u| u.name.clone())
+    );
 
     // 4. get_or_load under concurrency: 100 tasks miss the same key at once; the loader
     //    (a slow "database") runs once and every task gets its value.
@@ -52,7 +74,10 @@ async fn main() -> Result<(), strata::Error> {
                 .get_or_load("7", || async move {
                     calls.fetch_add(1, Ordering::SeqCst);
                     tokio::time::sleep(Duration::from_millis(50)).await;
-                    Ok::<_, std::io::Error>(User { id: 7, name: "Grace".into() })
+                    Ok::<_, std::io::Error>(User {
+                        id: 7,
+                        name: "Grace".into(),
+                    })
                 })
                 .await
         }));

@@ -159,7 +159,9 @@ where
 
     /// Writes `value` with the cache's default options.
     pub async fn set(&self, id: &str, value: T) -> Result<()> {
-        self.set_with(id, value, self.defaults.clone()).await.map(|_| ())
+        self.set_with(id, value, self.defaults.clone())
+            .await
+            .map(|_| ())
     }
 
     /// Writes `value` with a time to live.
@@ -200,14 +202,20 @@ where
 
     /// The values under `ids`, in order.
     pub async fn get_many(&self, ids: &[&str]) -> Result<Vec<Option<Arc<T>>>> {
-        let keys = ids.iter().map(|id| self.key(id)).collect::<Result<Vec<_>>>()?;
+        let keys = ids
+            .iter()
+            .map(|id| self.key(id))
+            .collect::<Result<Vec<_>>>()?;
         let entries = self.store.get_many(&keys).await?;
         entries
             .into_iter()
             .zip(&keys)
             .map(|(entry, key)| match entry {
                 None => Ok(None),
-                Some(e) => self.codec.decode_entry::<T>(&e).map_err(|err| err.with_key(key)),
+                Some(e) => self
+                    .codec
+                    .decode_entry::<T>(&e)
+                    .map_err(|err| err.with_key(key)),
             })
             .collect()
     }
@@ -246,12 +254,16 @@ where
 
     /// Removes every value of this namespace.
     pub async fn clear(&self) -> Result<u64> {
-        self.invalidate(&Invalidation::namespace(self.namespace.clone())).await
+        self.invalidate(&Invalidation::namespace(self.namespace.clone()))
+            .await
     }
 
     /// The ids of this namespace matching `pattern`.
     pub async fn keys(&self, pattern: &str) -> Result<Vec<String>> {
-        let keys = self.store.keys(&self.namespace, &Pattern::new(pattern)?).await?;
+        let keys = self
+            .store
+            .keys(&self.namespace, &Pattern::new(pattern)?)
+            .await?;
         Ok(keys.into_iter().map(|k| k.id().to_owned()).collect())
     }
 
@@ -308,28 +320,37 @@ where
         Fut: Future<Output = std::result::Result<Vec<(String, T)>, E>>,
         E: Into<BoxError>,
     {
-        let keys = ids.iter().map(|id| self.key(id)).collect::<Result<Vec<_>>>()?;
+        let keys = ids
+            .iter()
+            .map(|id| self.key(id))
+            .collect::<Result<Vec<_>>>()?;
         let opts = LoadOptions::new().set_options(self.defaults.clone());
         let namespace = self.namespace.clone();
         let max = self.max_key_len;
         let loader = &loader;
         self.engine
-            .get_or_load_many(&self.store, &keys, &self.codec, &opts, move |missing: Vec<Key>| {
-                let namespace = namespace.clone();
-                let ids = missing.iter().map(|k| k.id().to_owned()).collect();
-                let fut = loader(ids);
-                async move {
-                    let pairs = fut.await.map_err(Into::into)?;
-                    pairs
-                        .into_iter()
-                        .map(|(id, v)| {
-                            Key::with_max_len(&namespace, &id, max)
-                                .map(|k| (k, v))
-                                .map_err(|e| Box::new(e) as BoxError)
-                        })
-                        .collect::<std::result::Result<Vec<_>, BoxError>>()
-                }
-            })
+            .get_or_load_many(
+                &self.store,
+                &keys,
+                &self.codec,
+                &opts,
+                move |missing: Vec<Key>| {
+                    let namespace = namespace.clone();
+                    let ids = missing.iter().map(|k| k.id().to_owned()).collect();
+                    let fut = loader(ids);
+                    async move {
+                        let pairs = fut.await.map_err(Into::into)?;
+                        pairs
+                            .into_iter()
+                            .map(|(id, v)| {
+                                Key::with_max_len(&namespace, &id, max)
+                                    .map(|k| (k, v))
+                                    .map_err(|e| Box::new(e) as BoxError)
+                            })
+                            .collect::<std::result::Result<Vec<_>, BoxError>>()
+                    }
+                },
+            )
             .await
     }
 }

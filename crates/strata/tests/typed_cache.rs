@@ -94,7 +94,10 @@ async fn batches_and_tags_and_patterns() {
     assert!(cache.get("b1").await.unwrap().is_some());
 
     cache.set_tagged("t1", item(9), &["team:1"]).await.unwrap();
-    cache.set_tagged("t2", item(8), &["team:1", "x"]).await.unwrap();
+    cache
+        .set_tagged("t2", item(8), &["team:1", "x"])
+        .await
+        .unwrap();
     assert_eq!(cache.invalidate_tag("team:1").await.unwrap(), 2);
     assert!(cache.get("t1").await.unwrap().is_none());
     assert_eq!(cache.clear().await.unwrap(), 1);
@@ -104,9 +107,15 @@ async fn batches_and_tags_and_patterns() {
 async fn bad_input_is_a_typed_error_and_loses_nothing() {
     let (cache, _) = cache_with_clock();
     cache.set("ok", item(1)).await.unwrap();
-    assert_eq!(cache.get("").await.unwrap_err().kind(), ErrorKind::InvalidKey);
+    assert_eq!(
+        cache.get("").await.unwrap_err().kind(),
+        ErrorKind::InvalidKey
+    );
     let long = "k".repeat(1025);
-    assert_eq!(cache.set(&long, item(2)).await.unwrap_err().kind(), ErrorKind::InvalidKey);
+    assert_eq!(
+        cache.set(&long, item(2)).await.unwrap_err().kind(),
+        ErrorKind::InvalidKey
+    );
     let err = cache
         .set_with_ttl("ok", item(3), Duration::ZERO)
         .await
@@ -114,7 +123,11 @@ async fn bad_input_is_a_typed_error_and_loses_nothing() {
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     assert_eq!(*cache.get("ok").await.unwrap().unwrap(), item(1));
     assert_eq!(
-        CacheBuilder::new().namespace("bad ns").build::<Item>().unwrap_err().kind(),
+        CacheBuilder::new()
+            .namespace("bad ns")
+            .build::<Item>()
+            .unwrap_err()
+            .kind(),
         ErrorKind::InvalidKey
     );
 }
@@ -279,7 +292,9 @@ async fn a_panicking_loader_is_an_error_for_everyone() {
     }
 }
 
-async fn futures_join<T>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<Result<T, tokio::task::JoinError>> {
+async fn futures_join<T>(
+    tasks: Vec<tokio::task::JoinHandle<T>>,
+) -> Vec<Result<T, tokio::task::JoinError>> {
     let mut out = Vec::new();
     for t in tasks {
         out.push(t.await);

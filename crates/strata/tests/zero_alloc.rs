@@ -36,7 +36,17 @@ fn typed_l1_hit_does_not_allocate() {
         };
         cache.set("user-1", value).await.expect("set");
         // A value read from bytes is decoded once, then kept beside the bytes.
-        cache.set("user-2", Profile { id: 2, name: "x".into(), tags: vec![] }).await.expect("set");
+        cache
+            .set(
+                "user-2",
+                Profile {
+                    id: 2,
+                    name: "x".into(),
+                    tags: vec![],
+                },
+            )
+            .await
+            .expect("set");
         let first = cache.get("user-2").await.expect("get").expect("hit");
         assert_eq!(first.id, 2);
 
@@ -50,10 +60,7 @@ fn typed_l1_hit_does_not_allocate() {
         }
         let change = region.change();
         assert_eq!(checksum, 30_000);
-        assert_eq!(
-            change.allocations, 0,
-            "typed L1 hits allocated: {change:?}"
-        );
+        assert_eq!(change.allocations, 0, "typed L1 hits allocated: {change:?}");
         assert_eq!(change.reallocations, 0, "{change:?}");
     });
 }

@@ -204,7 +204,10 @@ impl LoadEngine {
                         return Err(e);
                     };
                     let outcome = match run_loader(loader).await {
-                        Ok(loaded) => self.store_loaded(store, key, codec, opts, loaded.into()).await,
+                        Ok(loaded) => {
+                            self.store_loaded(store, key, codec, opts, loaded.into())
+                                .await
+                        }
                         Err(e) => Err(e.with_key(key).with_operation("get_or_load")),
                     };
                     leader.complete(outcome.clone().map(Some));

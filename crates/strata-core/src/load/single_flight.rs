@@ -195,6 +195,9 @@ mod tests {
             panic!()
         };
         leader.complete(Err(Error::new(ErrorKind::Loader, "db down")));
-        assert_eq!(f.wait().await.unwrap().unwrap_err().kind(), ErrorKind::Loader);
+        assert_eq!(
+            f.wait().await.unwrap().unwrap_err().kind(),
+            ErrorKind::Loader
+        );
     }
 }

@@ -14,7 +14,7 @@ use strata_core::{
     SetOutcome, SharedClock, Store, StoreInfo, StoreStats, SystemClock, Ttl, TtlState,
 };
 
-use crate::cache::{Cache, Compute, EntryOptions, EvictionPolicy};
+use crate::cache::{Cache, Compute, EntryOptions, EvictionPolicy, Listener};
 use tags::TagIndex;
 
 /// Entries held by default.
@@ -80,7 +80,7 @@ pub struct MemoryStoreBuilder {
     clock: Option<SharedClock>,
     shards: Option<usize>,
     sweep_interval: Option<Duration>,
-    listener: Option<Arc<dyn Fn(&Key, &Entry, EvictionReason) + Send + Sync>>,
+    listener: Option<Listener<Key, Entry>>,
 }
 
 impl Default for MemoryStoreBuilder {
