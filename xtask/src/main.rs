@@ -4,6 +4,7 @@
 //! name to it. Shared helpers: [`cargo`], [`run_step`], [`workspace_root`], and
 //! [`redis::Servers`] for real Redis servers.
 
+mod bench;
 mod redis;
 mod resp;
 mod test;
@@ -19,6 +20,9 @@ Usage: cargo xtask <COMMAND> [ARGS]
 Commands:
   test [-p CRATE]... [-- FILTER...]  fmt check, clippy, cargo-deny, then all tests against
                                      real Redis servers started for the run
+  bench [--quick] [--json PATH] [--bench NAME]... [-- FILTER]
+                                     benchmarks against moka, quick_cache, lru, ...;
+                                     writes target/strata-bench.json
   help [COMMAND]                     print this message or a command's usage";
 
 /// Entry point: runs the command and exits non-zero (with the reason on stderr) on failure.
@@ -57,9 +61,11 @@ fn dispatch(args: &[String]) -> Result<(), String> {
     };
     match command.as_str() {
         "test" => test::run(&test::TestArgs::parse(rest)?),
+        "bench" => bench::run(rest),
         "help" | "-h" | "--help" => {
             match rest.first().map(String::as_str) {
                 Some("test") => println!("{}", test::USAGE),
+                Some("bench") => println!("{}", bench::USAGE),
                 _ => println!("{USAGE}"),
             }
             Ok(())
@@ -131,6 +137,8 @@ mod tests {
         assert!(run(&["help"]).is_ok());
         assert!(run(&["help", "test"]).is_ok());
         assert!(run(&["test", "--help"]).is_ok());
+        assert!(run(&["help", "bench"]).is_ok());
+        assert!(run(&["bench", "--help"]).is_ok());
     }
 
     #[test]

@@ -1,0 +1,144 @@
+//! Records of the full stack: `stack.typed_get_hit` (a typed `strata::Cache<T>` hit against
+//! a moka cache of `Arc<T>`) and the async-dispatch decision, an L1 hit through two
+//! pass-through layers three ways: native nested futures, a type-erased `SharedStore` at each
+//! level (one boxed future per level), and the erased stack's synchronous `get_now`
+//! (`core.two_layers.boxed_over_native`, `core.two_layers.get_now_over_native`).
+//!
+//! Run through `cargo xtask bench`; see `benches/README.md`.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::FutureExt;
+use serde::{Deserialize, Serialize};
+use strata_benches::workload::{self, CAPACITY, WORKING_SET, assert_all_hit, cycle};
+use strata_benches::{Contender, PassThrough, Record, Runner};
+use strata_core::{Key, Namespace, Now, SetOptions, SharedStore, Store};
+use strata_memory::MemoryStore;
+
+/// The typed value: a small struct, as a service would cache.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Profile {
+    id: u64,
+    name: String,
+    score: f64,
+}
+
+const BOXED_OVER_NATIVE: &str = "core.two_layers.boxed_over_native";
+const GET_NOW_OVER_NATIVE: &str = "core.two_layers.get_now_over_native";
+
+fn main() {
+    let mut runner = Runner::from_env();
+
+    if runner.wants("stack.typed_get_hit") {
+        typed_get_hit(&mut runner);
+    }
+    if runner.wants(BOXED_OVER_NATIVE) || runner.wants(GET_NOW_OVER_NATIVE) {
+        two_layers(&mut runner);
+    }
+
+    runner.finish();
+}
+
+fn typed_get_hit(runner: &mut Runner) {
+    let ids: Vec<String> = (0..WORKING_SET).map(|i| format!("k{i}")).collect();
+    let strata: strata::Cache<Profile> = strata::CacheBuilder::new()
+        .namespace("bench")
+        .max_entries(CAPACITY as u64)
+        .build()
+        .expect("a valid typed cache");
+    let moka: moka::sync::Cache<String, Arc<Profile>> = moka::sync::Cache::new(CAPACITY as u64);
+    for (i, id) in ids.iter().enumerate() {
+        let profile = Profile {
+            id: i as u64,
+            name: format!("user {i}"),
+            score: i as f64 / 7.0,
+        };
+        match strata.set(id, profile.clone()).now_or_never() {
+            Some(Ok(())) => {}
+            other => panic!("typed set of {id}: {other:?}"),
+        }
+        moka.insert(id.clone(), Arc::new(profile));
+    }
+    moka.run_pending_tasks();
+    let order = workload::shuffled(&ids, 0x5EED);
+    let strata_get = |id: &String| match strata.get(id).now_or_never() {
+        Some(Ok(hit)) => hit,
+        other => panic!("a typed memory get completes without waiting: {other:?}"),
+    };
+    assert_all_hit("strata", &order, |id| strata_get(id).is_some());
+    assert_all_hit("moka", &order, |id| moka.get(id.as_str()).is_some());
+    runner.speed(
+        "stack.typed_get_hit",
+        &mut [
+            Contender::new("strata", 1, cycle(&order, strata_get)),
+            Contender::new("moka", 1, cycle(&order, |id| moka.get(id.as_str()))),
+        ],
+    );
+}
+
+fn two_layers(runner: &mut Runner) {
+    let ns = Namespace::new("bench").expect("a valid namespace");
+    let keys: Vec<Key> = (0..WORKING_SET)
+        .map(|i| Key::new(&ns, &(10_000 + i).to_string()).expect("a valid key"))
+        .collect();
+    let memory = MemoryStore::builder()
+        .max_entries(CAPACITY as u64)
+        .build()
+        .expect("a valid memory store");
+    for (i, key) in keys.iter().enumerate() {
+        let value = Bytes::from((i as u64).to_le_bytes().to_vec());
+        match memory.set(key, value, SetOptions::new()).now_or_never() {
+            Some(Ok(_)) => {}
+            other => panic!("memory store set of {key:?}: {other:?}"),
+        }
+    }
+    let order = workload::shuffled(&keys, 0x5EED);
+
+    // (a) Generic: `Layer<Layer<MemoryStore>>`, nested futures, nothing boxed.
+    let native = PassThrough::new(PassThrough::new(memory.clone()));
+    // (b), (c) Erased at each level as the builder does: one boxed future per level on `get`.
+    let erased = SharedStore::new(PassThrough::new(SharedStore::new(PassThrough::new(
+        SharedStore::new(memory),
+    ))));
+
+    let native_get = |k: &Key| match native.get(k).now_or_never() {
+        Some(Ok(hit)) => hit,
+        _ => panic!("a memory get completes without waiting"),
+    };
+    let boxed_get = |k: &Key| match erased.get(k).now_or_never() {
+        Some(Ok(hit)) => hit,
+        _ => panic!("a memory get completes without waiting"),
+    };
+    let get_now = |k: &Key| match erased.get_now(k) {
+        Now::Ready(hit) => hit,
+        Now::Pending => panic!("a memory store answers get_now"),
+    };
+    assert_all_hit("native", &order, |k| native_get(k).is_some());
+    assert_all_hit("boxed", &order, |k| boxed_get(k).is_some());
+    assert_all_hit("get_now", &order, |k| get_now(k).is_some());
+
+    let Some(m) = runner.measure(
+        "core.two_layers",
+        &mut [
+            Contender::new("native", 1, cycle(&order, native_get)),
+            Contender::new("boxed", 1, cycle(&order, boxed_get)),
+            Contender::new("get_now", 1, cycle(&order, get_now)),
+        ],
+    ) else {
+        return;
+    };
+    let with_times = |r: Record| {
+        r.detail("native_ns_per_op", m.median_ns_per_op("native"))
+            .detail("boxed_ns_per_op", m.median_ns_per_op("boxed"))
+            .detail("get_now_ns_per_op", m.median_ns_per_op("get_now"))
+    };
+    runner.emit(with_times(Record::ratio(
+        BOXED_OVER_NATIVE,
+        m.median_time_ratio("boxed", "native"),
+    )));
+    runner.emit(with_times(Record::ratio(
+        GET_NOW_OVER_NATIVE,
+        m.median_time_ratio("get_now", "native"),
+    )));
+}
