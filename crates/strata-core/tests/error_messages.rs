@@ -29,7 +29,9 @@ fn bad_input_messages() {
         message(SetOptions::new().tti(Duration::ZERO).validate()),
         message(envelope::decode(&Bytes::from_static(b"{\"raw\":\"json\"}"))),
         message(envelope::decode(&Bytes::from_static(b"\xff\x53\x07"))),
-        message(envelope::decode(&Bytes::from_static(b"\xff\x53\x01\x01\x00\x00"))),
+        message(envelope::decode(&Bytes::from_static(
+            b"\xff\x53\x01\x01\x00\x00",
+        ))),
         message("zstd2".parse::<strata_core::CodecId>()),
     ];
     insta::assert_debug_snapshot!(messages);
