@@ -3,7 +3,7 @@
 //! Each behaviour is one async case over a fresh store, gated by the [`Capabilities`] the store
 //! declares in [`Store::info`]. A store's tests implement [`StoreFactory`] and call [`run`]:
 //!
-//! ```ignore
+//! ```text
 //! use std::sync::Arc;
 //! use strata_core::ManualClock;
 //! use strata_memory::MemoryStore;
