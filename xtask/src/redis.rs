@@ -463,25 +463,11 @@ fn wait_for_cluster(nodes: &[Node], expected: &[(&str, String)]) -> Result<(), S
                 .iter()
                 .all(|(field, value)| info_field(&info, field) == Some(value.as_str()));
             if !ready {
-                eprintln!(
-                    "DBG {:?} port {} state {:?} known {:?} assigned {:?} ok {:?}",
-                    started.elapsed(),
-                    node.port,
-                    info_field(&info, "cluster_state"),
-                    info_field(&info, "cluster_known_nodes"),
-                    info_field(&info, "cluster_slots_assigned"),
-                    info_field(&info, "cluster_slots_ok")
-                );
                 waiting_for = Some((node, info));
                 break;
             }
         }
         let Some((node, info)) = waiting_for else {
-            if started.elapsed() > Duration::from_millis(2500) {
-                for n in nodes {
-                    eprintln!("LOG {}\n{}", n.port, n.log_tail());
-                }
-            }
             return Ok(());
         };
         if started.elapsed() > CLUSTER_TIMEOUT {
