@@ -248,3 +248,71 @@ fn invalid_configuration_is_refused() {
         assert_eq!(b.build().unwrap_err().kind(), ErrorKind::InvalidConfig);
     }
 }
+
+#[test]
+fn adaptive_policy_keeps_a_hot_set_through_a_scan() {
+    let c: Cache<u64, u64> = Cache::builder()
+        .max_entries(1_000)
+        .shards(1)
+        .build()
+        .unwrap();
+    assert_eq!(c.policy(), EvictionPolicy::Adaptive);
+    // A hot set of 500 keys, read often.
+    for _ in 0..30 {
+        for k in 0..500 {
+            if c.get(&k).is_none() {
+                c.insert(k, k).unwrap();
+            }
+        }
+    }
+    // A scan of 20,000 one-off keys, each read then inserted on its miss.
+    for k in 100_000..120_000 {
+        if c.get(&k).is_none() {
+            c.insert(k, k).unwrap();
+        }
+        assert_eq!(
+            c.peek(&k),
+            Some(k),
+            "a new entry is readable right after its insert"
+        );
+    }
+    let survivors = (0..500).filter(|k| c.peek(k).is_some()).count();
+    assert!(
+        survivors >= 450,
+        "only {survivors} of 500 hot keys survived the scan"
+    );
+    assert!(c.entry_count() <= 1_000);
+
+    // The same under LRU loses the hot set entirely.
+    let lru: Cache<u64, u64> = Cache::builder()
+        .max_entries(1_000)
+        .eviction_policy(EvictionPolicy::Lru)
+        .build()
+        .unwrap();
+    for k in 0..500 {
+        lru.insert(k, k).unwrap();
+    }
+    for k in 100_000..120_000 {
+        lru.insert(k, k).unwrap();
+    }
+    assert_eq!((0..500).filter(|k| lru.peek(k).is_some()).count(), 0);
+}
+
+#[test]
+fn adaptive_policy_respects_weights_and_reports_every_eviction() {
+    let events: Arc<Mutex<Vec<EvictionReason>>> = Arc::default();
+    let log = events.clone();
+    let c: Cache<u64, Vec<u8>> = Cache::builder()
+        .max_weight(10_000)
+        .weigher(|_, v: &Vec<u8>| v.len() as u64)
+        .eviction_listener(move |_, _, r| log.lock().unwrap().push(r))
+        .build()
+        .unwrap();
+    for k in 0..1_000u64 {
+        c.insert(k, vec![0; (k % 97 + 1) as usize]).unwrap();
+    }
+    c.run_pending_tasks();
+    assert!(c.weighted_size() <= 10_000);
+    let evicted = events.lock().unwrap().len() as u64;
+    assert_eq!(evicted + c.entry_count(), 1_000);
+}

@@ -6,11 +6,10 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use hashbrown::DefaultHashBuilder;
-use parking_lot::Mutex;
 use strata_core::{Error, EvictionReason, Result, SharedClock, SystemClock};
 
 use super::shard::Shard;
-use super::{Cache, EvictionPolicy, Inner, Listener, Weigher};
+use super::{Cache, EvictionPolicy, Inner, Listener, ShardCell, Weigher};
 
 /// How many expired entries the background sweep removes per shard and tick, at most.
 const SWEEP_BATCH: usize = 256;
@@ -172,11 +171,11 @@ where
             ));
         }
         let n = self.shard_count();
-        let shards: Box<[Mutex<Shard<K, V>>]> = (0..n)
+        let share = self.max_entries.map_or(0, |m| m.div_ceil(n as u64));
+        let shards: Box<[ShardCell<K, V>]> = (0..n)
             .map(|i| {
-                Mutex::new(Shard::new(
-                    0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1),
-                ))
+                let seed = 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1);
+                ShardCell::new(Shard::new(seed, self.policy, share))
             })
             .collect();
         let cache = Cache {

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use hashbrown::DefaultHashBuilder;
-use parking_lot::Mutex;
+use parking_lot::RwLock;
 use strata_core::{
     Error, ErrorKind, EvictionCounts, EvictionReason, Result, SharedClock, Timestamp,
 };
@@ -97,8 +97,34 @@ pub struct CacheStats {
     pub evictions: EvictionCounts,
 }
 
+/// A shard and its request counters, on their own cache lines.
+#[repr(align(128))]
+pub(crate) struct ShardCell<K, V> {
+    lock: RwLock<Shard<K, V>>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl<K: Hash + Eq, V> ShardCell<K, V> {
+    pub(crate) fn new(shard: Shard<K, V>) -> Self {
+        ShardCell {
+            lock: RwLock::new(shard),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    fn hit(&self) {
+        self.hits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn miss(&self) {
+        self.misses.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 pub(crate) struct Inner<K, V> {
-    shards: Box<[Mutex<Shard<K, V>>]>,
+    shards: Box<[ShardCell<K, V>]>,
     shard_mask: u64,
     hasher: DefaultHashBuilder,
     clock: SharedClock,
@@ -181,7 +207,7 @@ where
         self.inner.hasher.hash_one(key)
     }
 
-    fn shard_of(&self, hash: u64) -> &Mutex<Shard<K, V>> {
+    fn shard_of(&self, hash: u64) -> &ShardCell<K, V> {
         // High bits pick the shard; hashbrown uses the low and top-7 bits within it.
         let idx = ((hash >> 32) ^ (hash >> 7)) & self.inner.shard_mask;
         &self.inner.shards[idx as usize]
@@ -189,6 +215,10 @@ where
 
     fn now(&self) -> Timestamp {
         self.inner.clock.now()
+    }
+
+    fn hasher(&self) -> impl Fn(&K) -> u64 + '_ {
+        move |k: &K| self.inner.hasher.hash_one(k)
     }
 
     fn notify(&self, evicted: Evicted<K, V>) {
@@ -225,43 +255,90 @@ where
     }
 
     fn remove_node(
+        &self,
         shard: &mut Shard<K, V>,
         idx: u32,
         reason: EvictionReason,
         evicted: &mut Evicted<K, V>,
     ) {
-        let node: Node<K, V> = shard.remove(idx);
+        let hash = self.inner.hasher.hash_one(&shard.get_node(idx).key);
+        let node: Node<K, V> = shard.remove(idx, hash);
         shard.stats.evictions.record(reason);
         evicted.push((node.key, node.value, reason));
     }
 
     /// Returns a clone of the live value under `key`, counting a hit or a miss.
+    ///
+    /// A hit takes the shard's shared lock only (except with [`EvictionPolicy::Lru`], whose
+    /// hits reorder a list) and reads the clock only when the entry can expire.
     pub fn get<Q>(&self, key: &Q) -> Option<V>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.hash(key);
-        let now = self.now();
-        let mut shard = self.shard_of(hash).lock();
+        let cell = self.shard_of(hash);
+        {
+            let shard = cell.lock.read();
+            shard.sample(hash);
+            let Some(idx) = shard.find(hash, key) else {
+                cell.miss();
+                return None;
+            };
+            let node = shard.get_node(idx);
+            let now = node.has_deadline().then(|| self.now());
+            if now.is_none_or(|now| !node.is_expired(now)) {
+                if !shard.hits_reorder() {
+                    shard.touch_shared(idx, now);
+                    cell.hit();
+                    return Some(node.value.clone());
+                }
+            } else {
+                drop(shard);
+                cell.miss();
+                self.remove_expired(hash, key);
+                return None;
+            }
+        }
+        // Policies whose hits reorder: the exclusive lock.
+        let mut shard = cell.lock.write();
         let Some(idx) = shard.find(hash, key) else {
-            shard.stats.misses += 1;
+            cell.miss();
             return None;
         };
-        if shard.get_node(idx).is_expired(now) {
-            shard.stats.misses += 1;
-            let mut evicted = Vec::new();
-            let before = (shard.len, shard.weight);
-            Self::remove_node(&mut shard, idx, EvictionReason::Expired, &mut evicted);
-            let after = (shard.len, shard.weight);
+        let now = shard.get_node(idx).has_deadline().then(|| self.now());
+        if now.is_some_and(|now| shard.get_node(idx).is_expired(now)) {
             drop(shard);
-            self.account(before, after);
-            self.notify(evicted);
+            cell.miss();
+            self.remove_expired(hash, key);
             return None;
         }
-        shard.stats.hits += 1;
-        shard.touch(idx, now, self.inner.policy);
+        shard.touch_exclusive(idx, now);
+        cell.hit();
         Some(shard.get_node(idx).value.clone())
+    }
+
+    /// Removes `key` if it is (still) expired, reporting it to the listener.
+    fn remove_expired<Q>(&self, hash: u64, key: &Q)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let now = self.now();
+        let mut evicted = Vec::new();
+        let mut shard = self.shard_of(hash).lock.write();
+        let Some(idx) = shard.find(hash, key) else {
+            return;
+        };
+        if !shard.get_node(idx).is_expired(now) {
+            return;
+        }
+        let before = (shard.len, shard.weight);
+        self.remove_node(&mut shard, idx, EvictionReason::Expired, &mut evicted);
+        let after = (shard.len, shard.weight);
+        drop(shard);
+        self.account(before, after);
+        self.notify(evicted);
     }
 
     /// Returns the live value without counting a read or refreshing recency or idle time.
@@ -272,7 +349,7 @@ where
     {
         let hash = self.hash(key);
         let now = self.now();
-        let shard = self.shard_of(hash).lock();
+        let shard = self.shard_of(hash).lock.read();
         let idx = shard.find(hash, key)?;
         let node = shard.get_node(idx);
         (!node.is_expired(now)).then(|| node.value.clone())
@@ -295,7 +372,7 @@ where
     {
         let hash = self.hash(key);
         let now = self.now();
-        let shard = self.shard_of(hash).lock();
+        let shard = self.shard_of(hash).lock.read();
         let idx = shard.find(hash, key)?;
         let node = shard.get_node(idx);
         (!node.is_expired(now)).then(|| node.remaining(now))
@@ -313,7 +390,7 @@ where
         }
     }
 
-    fn weigh(&self, key: &K, value: &V) -> Result<u64> {
+    fn weigh(&self, key: &K, value: &V) -> Result<u32> {
         let weight = match &self.inner.weigher {
             Some(w) => w(key, value),
             None => 1,
@@ -328,7 +405,17 @@ where
             .with_operation("insert")
             .with_backend("memory"));
         }
-        Ok(weight)
+        u32::try_from(weight).map_err(|_| {
+            Error::new(
+                ErrorKind::CapacityExceeded,
+                format!(
+                    "entry weighs {weight}; entries over {} are not supported",
+                    u32::MAX
+                ),
+            )
+            .with_operation("insert")
+            .with_backend("memory")
+        })
     }
 
     /// Inserts or replaces a value with the cache's default expiry.
@@ -349,13 +436,15 @@ where
         let hash = self.hash(&key);
         let now = self.now();
         let mut evicted: Evicted<K, V> = Vec::new();
-        let mut shard = self.shard_of(hash).lock();
+        let cell = self.shard_of(hash);
+        let hasher = self.hasher();
+        let mut shard = cell.lock.write();
         let before = (shard.len, shard.weight);
         let mut idx = shard.find(hash, &key);
         if let Some(i) = idx
             && shard.get_node(i).is_expired(now)
         {
-            Self::remove_node(&mut shard, i, EvictionReason::Expired, &mut evicted);
+            self.remove_node(&mut shard, i, EvictionReason::Expired, &mut evicted);
             idx = None;
         }
         let current = idx.map(|i| &shard.get_node(i).value);
@@ -366,30 +455,31 @@ where
             Compute::Keep => {}
             Compute::Remove => {
                 if let Some(i) = idx {
-                    Self::remove_node(&mut shard, i, EvictionReason::Invalidated, &mut evicted);
+                    self.remove_node(&mut shard, i, EvictionReason::Invalidated, &mut evicted);
                 }
             }
             Compute::Replace(value) => match self.weigh(&key, &value) {
                 Err(e) => result = Err(e),
                 Ok(weight) => match idx {
                     Some(i) => {
-                        let old = shard.replace(i, value, weight, None, now, self.inner.policy);
+                        let old = shard.replace(i, hash, value, weight, None, now);
                         shard.stats.evictions.record(EvictionReason::Replaced);
                         evicted.push((key, old, EvictionReason::Replaced));
                         protect = Some(i);
                     }
                     None => {
                         let expiry = self.resolve(EntryOptions::default(), now);
-                        protect = Some(shard.insert_new(hash, key, value, weight, expiry, now));
+                        protect =
+                            Some(shard.insert_new(hash, key, value, weight, expiry, now, &hasher));
                     }
                 },
             },
             Compute::ReplaceWithTtl(value, ttl) => match (self.weigh(&key, &value), idx) {
                 (Err(e), _) => result = Err(e),
                 (Ok(weight), Some(i)) => {
-                    let mut expiry = shard.get_node(i).expiry;
+                    let mut expiry = shard.expiry_of(i);
                     expiry.ttl_deadline = ttl.map(|d| now.saturating_add(d));
-                    let old = shard.replace(i, value, weight, Some(expiry), now, self.inner.policy);
+                    let old = shard.replace(i, hash, value, weight, Some(expiry), now);
                     shard.stats.evictions.record(EvictionReason::Replaced);
                     evicted.push((key, old, EvictionReason::Replaced));
                     protect = Some(i);
@@ -399,7 +489,8 @@ where
                         ttl_deadline: ttl.map(|d| now.saturating_add(d)),
                         tti: self.inner.default_tti,
                     };
-                    protect = Some(shard.insert_new(hash, key, value, weight, expiry, now));
+                    protect =
+                        Some(shard.insert_new(hash, key, value, weight, expiry, now, &hasher));
                 }
             },
             Compute::Put(value, opts) => match self.weigh(&key, &value) {
@@ -408,27 +499,22 @@ where
                     let expiry = self.resolve(opts, now);
                     match idx {
                         Some(i) => {
-                            let old = shard.replace(
-                                i,
-                                value,
-                                weight,
-                                Some(expiry),
-                                now,
-                                self.inner.policy,
-                            );
+                            let old = shard.replace(i, hash, value, weight, Some(expiry), now);
                             shard.stats.evictions.record(EvictionReason::Replaced);
                             evicted.push((key, old, EvictionReason::Replaced));
                             protect = Some(i);
                         }
                         None => {
-                            protect = Some(shard.insert_new(hash, key, value, weight, expiry, now));
+                            protect = Some(
+                                shard.insert_new(hash, key, value, weight, expiry, now, &hasher),
+                            );
                         }
                     }
                 }
             },
         }
         if protect.is_some() {
-            for node in shard.pop_expired(now, SWEEP_ON_WRITE) {
+            for node in shard.pop_expired(now, SWEEP_ON_WRITE, &hasher) {
                 shard.stats.evictions.record(EvictionReason::Expired);
                 evicted.push((node.key, node.value, EvictionReason::Expired));
             }
@@ -437,11 +523,11 @@ where
         self.account(before, after);
         // Make room within this shard first, never evicting the entry just written.
         while self.over_limit() {
-            let Some(victim) = shard.victim(self.inner.policy, protect) else {
+            let Some(victim) = shard.victim(protect, &hasher) else {
                 break;
             };
             let before = (shard.len, shard.weight);
-            Self::remove_node(&mut shard, victim, EvictionReason::Capacity, &mut evicted);
+            self.remove_node(&mut shard, victim, EvictionReason::Capacity, &mut evicted);
             self.account(before, (shard.len, shard.weight));
         }
         drop(shard);
@@ -468,13 +554,13 @@ where
             if !self.over_limit() {
                 return;
             }
-            let mut shard = self.inner.shards[(start + step) % n].lock();
+            let mut shard = self.inner.shards[(start + step) % n].lock.write();
             while self.over_limit() {
-                let Some(victim) = shard.victim(self.inner.policy, None) else {
+                let Some(victim) = shard.victim(None, &self.hasher()) else {
                     break;
                 };
                 let before = (shard.len, shard.weight);
-                Self::remove_node(&mut shard, victim, EvictionReason::Capacity, evicted);
+                self.remove_node(&mut shard, victim, EvictionReason::Capacity, evicted);
                 self.account(before, (shard.len, shard.weight));
             }
         }
@@ -498,16 +584,16 @@ where
         let hash = self.hash(key);
         let now = self.now();
         let mut evicted = Vec::new();
-        let mut shard = self.shard_of(hash).lock();
+        let mut shard = self.shard_of(hash).lock.write();
         let idx = shard.find(hash, key)?;
         let before = (shard.len, shard.weight);
         let expired = shard.get_node(idx).is_expired(now);
         let removed = if expired {
-            Self::remove_node(&mut shard, idx, EvictionReason::Expired, &mut evicted);
+            self.remove_node(&mut shard, idx, EvictionReason::Expired, &mut evicted);
             None
         } else if pred(&shard.get_node(idx).value) {
             let value = shard.get_node(idx).value.clone();
-            Self::remove_node(&mut shard, idx, EvictionReason::Invalidated, &mut evicted);
+            self.remove_node(&mut shard, idx, EvictionReason::Invalidated, &mut evicted);
             Some(value)
         } else {
             None
@@ -528,16 +614,16 @@ where
     {
         let hash = self.hash(key);
         let now = self.now();
-        let mut shard = self.shard_of(hash).lock();
+        let mut shard = self.shard_of(hash).lock.write();
         let Some(idx) = shard.find(hash, key) else {
             return false;
         };
         if shard.get_node(idx).is_expired(now) {
             return false;
         }
-        let mut expiry = shard.get_node(idx).expiry;
+        let mut expiry = shard.expiry_of(idx);
         expiry.ttl_deadline = ttl.map(|d| now.saturating_add(d));
-        shard.set_expiry(idx, expiry);
+        shard.set_expiry(idx, expiry, now);
         true
     }
 
@@ -548,14 +634,14 @@ where
         let mut count = 0;
         for shard in self.inner.shards.iter() {
             let mut evicted = Vec::new();
-            let mut shard = shard.lock();
+            let mut shard = shard.lock.write();
             let before = (shard.len, shard.weight);
             for idx in shard.indices() {
                 let node = shard.get_node(idx);
                 if node.is_expired(now) {
-                    Self::remove_node(&mut shard, idx, EvictionReason::Expired, &mut evicted);
+                    self.remove_node(&mut shard, idx, EvictionReason::Expired, &mut evicted);
                 } else if remove(&node.key, &node.value) {
-                    Self::remove_node(&mut shard, idx, EvictionReason::Invalidated, &mut evicted);
+                    self.remove_node(&mut shard, idx, EvictionReason::Invalidated, &mut evicted);
                     count += 1;
                 }
             }
@@ -580,7 +666,7 @@ where
         let now = self.now();
         let mut out = Vec::new();
         for shard in self.inner.shards.iter() {
-            let shard = shard.lock();
+            let shard = shard.lock.read();
             for idx in shard.indices() {
                 let node = shard.get_node(idx);
                 if !node.is_expired(now) && select(&node.key) {
@@ -595,10 +681,11 @@ where
     pub fn sweep(&self, per_shard: usize) -> u64 {
         let now = self.now();
         let mut total = 0;
+        let hasher = self.hasher();
         for shard in self.inner.shards.iter() {
-            let mut shard = shard.lock();
+            let mut shard = shard.lock.write();
             let before = (shard.len, shard.weight);
-            let nodes = shard.pop_expired(now, per_shard);
+            let nodes = shard.pop_expired(now, per_shard, &hasher);
             let mut evicted = Vec::with_capacity(nodes.len());
             for node in nodes {
                 shard.stats.evictions.record(EvictionReason::Expired);
@@ -661,10 +748,10 @@ where
             weight: self.weighted_size(),
             ..CacheStats::default()
         };
-        for shard in self.inner.shards.iter() {
-            let shard = shard.lock();
-            s.hits += shard.stats.hits;
-            s.misses += shard.stats.misses;
+        for cell in self.inner.shards.iter() {
+            s.hits += cell.hits.load(Ordering::Relaxed);
+            s.misses += cell.misses.load(Ordering::Relaxed);
+            let shard = cell.lock.read();
             s.inserts += shard.stats.inserts;
             s.evictions.merge(&shard.stats.evictions);
         }

@@ -1,110 +1,228 @@
-//! One shard: a hash table over a slab of nodes, a recency list and an expiry index.
+//! One shard: a hash table over a slab of nodes, intrusive lists, an expiry index, and the
+//! adaptive policy's sketch and hill climber.
 //!
-//! All methods run under the shard's lock; none of them calls back into user code.
+//! Reads run under the shard's shared lock and only touch a node's atomics (its access state
+//! and, for time-to-idle entries, its deadline). Everything else runs under the exclusive lock.
+//! No method calls back into user code.
 
 use std::borrow::Borrow;
 use std::collections::BTreeSet;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
-use hashbrown::HashTable;
+use hashbrown::{HashMap, HashTable};
+use parking_lot::Mutex;
 use strata_core::{EvictionCounts, Timestamp};
 
 use super::policy::EvictionPolicy;
+use super::policy::sketch::{MAX_COUNT, Sketch};
+use super::policy::tuner::{Tuner, sampled};
 
 const NIL: u32 = u32::MAX;
 
-/// Per-entry expiry settings.
+/// The lists a node can be on. The simple policies use only `WINDOW`.
+const WINDOW: usize = 0;
+const PROBATION: usize = 1;
+const PROTECTED: usize = 2;
+
+/// Access state bits: the low four count hits (saturating), bit 4 is "referenced since the
+/// policy last looked".
+const FREQ_MASK: u8 = 0x0F;
+const REFERENCED: u8 = 0x10;
+
+/// Node flag: the node has a time to idle (see `Shard::idle`).
+const FLAG_TTI: u8 = 1;
+
+/// The protected segment's share of the main space.
+const PROTECTED_SHARE: f64 = 0.8;
+/// How many referenced entries one eviction may pass over before it takes one anyway.
+const SECOND_CHANCES: usize = 64;
+
+/// Expiry settings of an entry, as written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Expiry {
     pub(crate) ttl_deadline: Option<Timestamp>,
     pub(crate) tti: Option<Duration>,
 }
 
+/// Time-to-idle bookkeeping, kept beside the node for the few entries that have one.
+#[derive(Clone, Copy, Debug)]
+struct Idle {
+    ttl_deadline: u64,
+    tti: u64,
+    /// The deadline under which the node is in the expiry index.
+    indexed: u64,
+}
+
 pub(crate) struct Node<K, V> {
     pub(crate) key: K,
     pub(crate) value: V,
-    hash: u64,
-    pub(crate) weight: u64,
-    pub(crate) expiry: Expiry,
-    last_access: Timestamp,
-    /// The deadline under which the node sits in the expiry index.
-    indexed_deadline: Option<Timestamp>,
+    /// Nanoseconds since the epoch; 0 = never.
+    deadline: AtomicU64,
+    pub(crate) weight: u32,
     prev: u32,
     next: u32,
+    state: AtomicU8,
+    list: u8,
+    flags: u8,
 }
 
 impl<K, V> Node<K, V> {
-    fn deadline(&self) -> Option<Timestamp> {
-        let idle = self.expiry.tti.map(|d| self.last_access.saturating_add(d));
-        match (self.expiry.ttl_deadline, idle) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+    fn deadline(&self) -> u64 {
+        self.deadline.load(Ordering::Relaxed)
     }
 
     pub(crate) fn is_expired(&self, now: Timestamp) -> bool {
-        self.deadline().is_some_and(|d| d <= now)
+        let d = self.deadline();
+        d != 0 && d <= now.as_nanos()
     }
 
     /// Time left at `now`: `None` when the node never expires.
     pub(crate) fn remaining(&self, now: Timestamp) -> Option<Duration> {
-        self.deadline().map(|d| d.saturating_duration_since(now))
+        match self.deadline() {
+            0 => None,
+            d => Some(Duration::from_nanos(d.saturating_sub(now.as_nanos()))),
+        }
+    }
+
+    pub(crate) fn has_deadline(&self) -> bool {
+        self.deadline() != 0
+    }
+
+    fn freq(&self) -> u8 {
+        self.state.load(Ordering::Relaxed) & FREQ_MASK
+    }
+
+    /// Marks a hit: referenced, and one more in the saturating counter. Racing hits may
+    /// lose an increment; the counter is an estimate.
+    fn touch(&self) {
+        let s = self.state.load(Ordering::Relaxed);
+        let f = s & FREQ_MASK;
+        let next = REFERENCED | if f < MAX_COUNT { f + 1 } else { f };
+        if next != s {
+            self.state.store(next, Ordering::Relaxed);
+        }
+    }
+
+    fn take_referenced(&self) -> bool {
+        let s = self.state.load(Ordering::Relaxed);
+        if s & REFERENCED != 0 {
+            self.state.store(s & !REFERENCED, Ordering::Relaxed);
+            true
+        } else {
+            false
+        }
     }
 }
 
-/// Counters kept under the shard lock (no atomics on the hit path).
+enum Slot<K, V> {
+    Occupied(Node<K, V>),
+    Free,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct List {
+    head: u32,
+    tail: u32,
+    len: u64,
+}
+
+impl List {
+    const EMPTY: List = List {
+        head: NIL,
+        tail: NIL,
+        len: 0,
+    };
+}
+
+/// Counters kept under the exclusive lock.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct ShardStats {
-    pub(crate) hits: u64,
-    pub(crate) misses: u64,
     pub(crate) inserts: u64,
     pub(crate) evictions: EvictionCounts,
 }
 
+/// The adaptive policy's state.
+struct Adaptive {
+    sketch: Sketch,
+    /// Replays sampled accesses to choose the window share; locked only for sampled keys.
+    tuner: Mutex<Tuner>,
+    /// The window share chosen, as `f32` bits (read under the shard's shared lock).
+    share: AtomicU32,
+    /// Which hashes the tuner samples (checked before taking its lock).
+    sample_mask: u64,
+    /// The shard's share of the cache's entry limit (0: none; the current size is used).
+    capacity: u64,
+    /// The entry most recently moved from the window to probation, not yet judged.
+    candidate: u32,
+}
+
 pub(crate) struct Shard<K, V> {
     table: HashTable<u32>,
-    slab: Vec<Option<Node<K, V>>>,
+    slab: Vec<Slot<K, V>>,
     free: Vec<u32>,
-    head: u32,
-    tail: u32,
-    expiry_index: BTreeSet<(Timestamp, u32)>,
+    lists: [List; 3],
+    expiry_index: BTreeSet<(u64, u32)>,
+    idle: HashMap<u32, Idle>,
     pub(crate) len: u64,
     pub(crate) weight: u64,
     rng: u64,
+    policy: EvictionPolicy,
+    adaptive: Option<Adaptive>,
     pub(crate) stats: ShardStats,
 }
 
 impl<K: Hash + Eq, V> Shard<K, V> {
-    pub(crate) fn new(seed: u64) -> Self {
+    /// A shard for a share of `capacity` entries (0 when unbounded).
+    pub(crate) fn new(seed: u64, policy: EvictionPolicy, capacity: u64) -> Self {
+        let adaptive = (policy == EvictionPolicy::Adaptive).then(|| {
+            let tuner = Tuner::new(capacity.max(64));
+            let share = (tuner.share() as f32).to_bits();
+            let sample_mask = tuner.rate_mask();
+            Adaptive {
+                sketch: Sketch::new(capacity.max(64)),
+                tuner: Mutex::new(tuner),
+                share: AtomicU32::new(share),
+                sample_mask,
+                capacity,
+                candidate: NIL,
+            }
+        });
         Shard {
             table: HashTable::new(),
             slab: Vec::new(),
             free: Vec::new(),
-            head: NIL,
-            tail: NIL,
+            lists: [List::EMPTY; 3],
             expiry_index: BTreeSet::new(),
+            idle: HashMap::new(),
             len: 0,
             weight: 0,
             rng: seed | 1,
+            policy,
+            adaptive,
             stats: ShardStats::default(),
         }
     }
 
     fn node(&self, idx: u32) -> &Node<K, V> {
         match self.slab.get(idx as usize) {
-            Some(Some(n)) => n,
-            // Indices come only from the table, the list and the index, which the shard keeps
-            // consistent with the slab; reaching this is a bug in this file.
+            Some(Slot::Occupied(n)) => n,
+            // Indices come only from the table, the lists and the index, which the shard
+            // keeps consistent with the slab; reaching this is a bug in this file.
             _ => unreachable!("strata-memory: dangling slab index {idx}"),
         }
     }
 
     fn node_mut(&mut self, idx: u32) -> &mut Node<K, V> {
         match self.slab.get_mut(idx as usize) {
-            Some(Some(n)) => n,
+            Some(Slot::Occupied(n)) => n,
             _ => unreachable!("strata-memory: dangling slab index {idx}"),
         }
+    }
+
+    pub(crate) fn get_node(&self, idx: u32) -> &Node<K, V> {
+        self.node(idx)
     }
 
     pub(crate) fn find<Q>(&self, hash: u64, key: &Q) -> Option<u32>
@@ -114,197 +232,336 @@ impl<K: Hash + Eq, V> Shard<K, V> {
     {
         let slab = &self.slab;
         self.table
-            .find(
-                hash,
-                |&idx| matches!(slab.get(idx as usize), Some(Some(n)) if n.key.borrow() == key),
-            )
+            .find(hash, |&idx| {
+                matches!(slab.get(idx as usize), Some(Slot::Occupied(n)) if n.key.borrow() == key)
+            })
             .copied()
     }
 
-    pub(crate) fn get_node(&self, idx: u32) -> &Node<K, V> {
-        self.node(idx)
+    // --- reads (shared lock) ------------------------------------------------------------
+
+    /// Records a hit on `idx` at `now`: access state and, for idle-expiring nodes, the
+    /// deadline. Safe under the shared lock.
+    pub(crate) fn touch_shared(&self, idx: u32, now: Option<Timestamp>) {
+        let node = self.node(idx);
+        node.touch();
+        if node.flags & FLAG_TTI != 0
+            && let (Some(now), Some(idle)) = (now, self.idle.get(&idx))
+        {
+            let by_idle = now.as_nanos().saturating_add(idle.tti);
+            let d = if idle.ttl_deadline == 0 {
+                by_idle
+            } else {
+                by_idle.min(idle.ttl_deadline)
+            };
+            node.deadline.store(d.max(1), Ordering::Relaxed);
+        }
     }
 
-    // --- recency list -------------------------------------------------------------------
+    /// Whether hits must reorder a list (and so need the exclusive lock).
+    pub(crate) fn hits_reorder(&self) -> bool {
+        self.policy == EvictionPolicy::Lru
+    }
+
+    /// Records a hit under the exclusive lock (LRU: move to the newest end).
+    pub(crate) fn touch_exclusive(&mut self, idx: u32, now: Option<Timestamp>) {
+        self.touch_shared(idx, now);
+        if self.policy == EvictionPolicy::Lru && self.lists[WINDOW].tail != idx {
+            self.unlink(idx);
+            self.push_back(WINDOW, idx);
+        }
+    }
+
+    // --- lists ---------------------------------------------------------------------------
 
     fn unlink(&mut self, idx: u32) {
-        let (prev, next) = {
+        let (prev, next, list) = {
             let n = self.node(idx);
-            (n.prev, n.next)
+            (n.prev, n.next, n.list as usize)
         };
         if prev == NIL {
-            self.head = next;
+            self.lists[list].head = next;
         } else {
             self.node_mut(prev).next = next;
         }
         if next == NIL {
-            self.tail = prev;
+            self.lists[list].tail = prev;
         } else {
             self.node_mut(next).prev = prev;
         }
+        self.lists[list].len -= 1;
     }
 
-    fn push_front(&mut self, idx: u32) {
-        let old_head = self.head;
+    fn push_back(&mut self, list: usize, idx: u32) {
+        let old_tail = self.lists[list].tail;
         {
             let n = self.node_mut(idx);
-            n.prev = NIL;
-            n.next = old_head;
+            n.prev = old_tail;
+            n.next = NIL;
+            n.list = list as u8;
         }
-        if old_head == NIL {
-            self.tail = idx;
+        if old_tail == NIL {
+            self.lists[list].head = idx;
         } else {
-            self.node_mut(old_head).prev = idx;
+            self.node_mut(old_tail).next = idx;
         }
-        self.head = idx;
+        self.lists[list].tail = idx;
+        self.lists[list].len += 1;
     }
 
-    // --- expiry index -------------------------------------------------------------------
+    fn move_to(&mut self, list: usize, idx: u32) {
+        self.unlink(idx);
+        self.push_back(list, idx);
+    }
 
-    fn reindex(&mut self, idx: u32) {
-        let (old, new) = {
-            let n = self.node(idx);
-            (n.indexed_deadline, n.deadline())
-        };
-        if old == new {
-            return;
+    // --- expiry index ----------------------------------------------------------------------
+
+    fn indexed_deadline(&self, idx: u32) -> u64 {
+        let n = self.node(idx);
+        if n.flags & FLAG_TTI != 0 {
+            self.idle.get(&idx).map_or(0, |i| i.indexed)
+        } else {
+            n.deadline()
         }
-        if let Some(d) = old {
+    }
+
+    fn unindex(&mut self, idx: u32) {
+        let d = self.indexed_deadline(idx);
+        if d != 0 {
             self.expiry_index.remove(&(d, idx));
         }
-        if let Some(d) = new {
-            self.expiry_index.insert((d, idx));
-        }
-        self.node_mut(idx).indexed_deadline = new;
     }
 
-    // --- operations ---------------------------------------------------------------------
-
-    /// Marks a read of `idx` at `now`: recency and time to idle.
-    pub(crate) fn touch(&mut self, idx: u32, now: Timestamp, policy: EvictionPolicy) {
-        let has_tti = {
-            let n = self.node_mut(idx);
-            n.last_access = now;
-            n.expiry.tti.is_some()
+    /// Sets the expiry of `idx` (not yet indexed, or just unindexed) and indexes it.
+    fn apply_expiry(&mut self, idx: u32, expiry: Expiry, now: Timestamp) {
+        let ttl = expiry.ttl_deadline.map_or(0, |t| t.as_nanos().max(1));
+        let (deadline, flags) = match expiry.tti {
+            None => {
+                self.idle.remove(&idx);
+                (ttl, 0)
+            }
+            Some(tti) => {
+                let tti = u64::try_from(tti.as_nanos()).unwrap_or(u64::MAX);
+                let by_idle = now.as_nanos().saturating_add(tti).max(1);
+                let d = if ttl == 0 { by_idle } else { by_idle.min(ttl) };
+                self.idle.insert(
+                    idx,
+                    Idle {
+                        ttl_deadline: ttl,
+                        tti,
+                        indexed: d,
+                    },
+                );
+                (d, FLAG_TTI)
+            }
         };
-        if has_tti {
-            self.reindex(idx);
-        }
-        if policy != EvictionPolicy::Random && self.head != idx {
-            self.unlink(idx);
-            self.push_front(idx);
+        let n = self.node_mut(idx);
+        n.deadline.store(deadline, Ordering::Relaxed);
+        n.flags = (n.flags & !FLAG_TTI) | flags;
+        if deadline != 0 {
+            self.expiry_index.insert((deadline, idx));
         }
     }
+
+    /// The expiry settings `idx` was written with.
+    pub(crate) fn expiry_of(&self, idx: u32) -> Expiry {
+        let n = self.node(idx);
+        if n.flags & FLAG_TTI != 0
+            && let Some(i) = self.idle.get(&idx)
+        {
+            return Expiry {
+                ttl_deadline: (i.ttl_deadline != 0).then(|| Timestamp::from_nanos(i.ttl_deadline)),
+                tti: Some(Duration::from_nanos(i.tti)),
+            };
+        }
+        Expiry {
+            ttl_deadline: match n.deadline() {
+                0 => None,
+                d => Some(Timestamp::from_nanos(d)),
+            },
+            tti: None,
+        }
+    }
+
+    // --- writes (exclusive lock) ----------------------------------------------------------
 
     /// Inserts a new key; the caller checked it is absent.
+    #[allow(clippy::too_many_arguments)] // the parts of one new entry, all needed here
     pub(crate) fn insert_new(
         &mut self,
         hash: u64,
         key: K,
         value: V,
-        weight: u64,
+        weight: u32,
         expiry: Expiry,
         now: Timestamp,
+        hasher: impl Fn(&K) -> u64,
     ) -> u32 {
         let node = Node {
             key,
             value,
-            hash,
+            deadline: AtomicU64::new(0),
             weight,
-            expiry,
-            last_access: now,
-            indexed_deadline: None,
             prev: NIL,
             next: NIL,
+            state: AtomicU8::new(0),
+            list: WINDOW as u8,
+            flags: 0,
         };
         let idx = match self.free.pop() {
             Some(i) => {
-                self.slab[i as usize] = Some(node);
+                self.slab[i as usize] = Slot::Occupied(node);
                 i
             }
             None => {
-                self.slab.push(Some(node));
+                self.slab.push(Slot::Occupied(node));
                 (self.slab.len() - 1) as u32
             }
         };
         let slab = &self.slab;
         self.table
             .insert_unique(hash, idx, |&i| match slab.get(i as usize) {
-                Some(Some(n)) => n.hash,
+                Some(Slot::Occupied(n)) => hasher(&n.key),
                 _ => 0,
             });
-        self.push_front(idx);
-        self.reindex(idx);
+        self.push_back(WINDOW, idx);
+        self.apply_expiry(idx, expiry, now);
         self.len += 1;
-        self.weight += weight;
+        self.weight += u64::from(weight);
         self.stats.inserts += 1;
+        self.record_access(hash);
+        self.drain_window(Some(idx));
         idx
+    }
+
+    /// The window's target size, in entries.
+    fn window_target(&self) -> u64 {
+        let Some(a) = &self.adaptive else {
+            return u64::MAX;
+        };
+        let capacity = if a.capacity == 0 {
+            self.len
+        } else {
+            a.capacity
+        };
+        let share = f64::from(f32::from_bits(a.share.load(Ordering::Relaxed)));
+        ((share * capacity as f64) as u64).max(1)
+    }
+
+    /// Moves the window's overflow to probation (adaptive policy), oldest first, giving
+    /// referenced entries a second chance in the window. Never moves `protect`.
+    fn drain_window(&mut self, protect: Option<u32>) {
+        if self.adaptive.is_none() {
+            return;
+        }
+        let target = self.window_target();
+        let mut guard = SECOND_CHANCES;
+        while self.lists[WINDOW].len > target && guard > 0 {
+            guard -= 1;
+            let Some(idx) = self.head_after_second_chances(WINDOW, WINDOW, protect) else {
+                break;
+            };
+            self.move_to(PROBATION, idx);
+            if let Some(a) = &mut self.adaptive {
+                a.candidate = idx;
+            }
+        }
     }
 
     /// Replaces the value of `idx`; returns the old value.
     pub(crate) fn replace(
         &mut self,
         idx: u32,
+        hash: u64,
         value: V,
-        weight: u64,
+        weight: u32,
         expiry: Option<Expiry>,
         now: Timestamp,
-        policy: EvictionPolicy,
     ) -> V {
+        let expiry = expiry.unwrap_or_else(|| self.expiry_of(idx));
+        self.unindex(idx);
+        self.apply_expiry(idx, expiry, now);
         let old_weight;
         let old = {
             let n = self.node_mut(idx);
             old_weight = n.weight;
             n.weight = weight;
-            if let Some(e) = expiry {
-                n.expiry = e;
-            }
-            n.last_access = now;
+            n.touch();
             std::mem::replace(&mut n.value, value)
         };
-        self.weight = self.weight - old_weight + weight;
+        self.weight = self.weight - u64::from(old_weight) + u64::from(weight);
         self.stats.inserts += 1;
-        self.reindex(idx);
-        if policy != EvictionPolicy::Random && self.head != idx {
-            self.unlink(idx);
-            self.push_front(idx);
+        if self.policy == EvictionPolicy::Lru && self.lists[WINDOW].tail != idx {
+            self.move_to(WINDOW, idx);
         }
+        self.record_access(hash);
         old
     }
 
     /// Changes the expiry of `idx`.
-    pub(crate) fn set_expiry(&mut self, idx: u32, expiry: Expiry) {
-        self.node_mut(idx).expiry = expiry;
-        self.reindex(idx);
+    pub(crate) fn set_expiry(&mut self, idx: u32, expiry: Expiry, now: Timestamp) {
+        self.unindex(idx);
+        self.apply_expiry(idx, expiry, now);
     }
 
     /// Removes `idx` and returns its node.
-    pub(crate) fn remove(&mut self, idx: u32) -> Node<K, V> {
+    pub(crate) fn remove(&mut self, idx: u32, hash: u64) -> Node<K, V> {
+        self.unindex(idx);
         self.unlink(idx);
-        let (hash, deadline) = {
-            let n = self.node(idx);
-            (n.hash, n.indexed_deadline)
-        };
-        if let Some(d) = deadline {
-            self.expiry_index.remove(&(d, idx));
-        }
         if let Ok(entry) = self.table.find_entry(hash, |&i| i == idx) {
             entry.remove();
         }
-        let node = match self.slab.get_mut(idx as usize).and_then(Option::take) {
-            Some(n) => n,
-            None => unreachable!("strata-memory: removing a free slab slot {idx}"),
+        self.idle.remove(&idx);
+        let node = match std::mem::replace(&mut self.slab[idx as usize], Slot::Free) {
+            Slot::Occupied(n) => n,
+            Slot::Free => unreachable!("strata-memory: removing a free slab slot {idx}"),
         };
         self.free.push(idx);
         self.len -= 1;
-        self.weight -= node.weight;
+        self.weight -= u64::from(node.weight);
+        // Remember how often the entry was read while it was here.
+        if let Some(a) = &mut self.adaptive
+            && a.sketch.add(hash, node.freq())
+        {
+            self.halve_frequencies();
+        }
         if self.len == 0 {
             // Give memory back after a clear.
-            self.slab.clear();
-            self.free.clear();
-            self.table.shrink_to_fit(|_| 0);
+            self.slab = Vec::new();
+            self.free = Vec::new();
+            self.table = HashTable::new();
+            self.idle = HashMap::new();
         }
         node
+    }
+
+    fn record_access(&mut self, hash: u64) {
+        if let Some(a) = &mut self.adaptive
+            && a.sketch.add(hash, 1)
+        {
+            self.halve_frequencies();
+        }
+    }
+
+    fn halve_frequencies(&mut self) {
+        for slot in &self.slab {
+            if let Slot::Occupied(n) = slot {
+                let s = n.state.load(Ordering::Relaxed);
+                let f = (s & FREQ_MASK) >> 1;
+                n.state.store((s & !FREQ_MASK) | f, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Feeds a read of `hash` to the adaptive policy's tuner (sampled keys only). Safe under
+    /// the shared lock.
+    pub(crate) fn sample(&self, hash: u64) {
+        if let Some(a) = &self.adaptive
+            && sampled(hash, a.sample_mask)
+            && let Some(share) = a.tuner.lock().access(hash)
+        {
+            a.share.store((share as f32).to_bits(), Ordering::Relaxed);
+        }
     }
 
     fn next_random(&mut self) -> u64 {
@@ -317,62 +574,190 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    /// The entry the policy would evict, never `protect`.
-    pub(crate) fn victim(&mut self, policy: EvictionPolicy, protect: Option<u32>) -> Option<u32> {
-        let lru_victim = |s: &Self| {
-            let mut idx = s.tail;
-            while idx != NIL && Some(idx) == protect {
-                idx = s.node(idx).prev;
-            }
-            (idx != NIL).then_some(idx)
-        };
-        match policy {
-            EvictionPolicy::Lru => lru_victim(self),
+    /// The entry to evict next, never `protect`. For the adaptive policy this also moves
+    /// entries between segments (window overflow, promotions, demotions) as a side effect.
+    pub(crate) fn victim(
+        &mut self,
+        protect: Option<u32>,
+        hasher: &impl Fn(&K) -> u64,
+    ) -> Option<u32> {
+        let victim = match self.policy {
+            EvictionPolicy::Adaptive => self.adaptive_victim(protect, hasher),
             EvictionPolicy::TtlSoonest => self
                 .expiry_index
                 .iter()
                 .map(|&(_, idx)| idx)
-                .find(|&idx| Some(idx) != protect)
-                .or_else(|| lru_victim(self)),
+                .find(|&idx| Some(idx) != protect),
             EvictionPolicy::Random => {
                 let slots = self.slab.len() as u64;
-                if slots == 0 {
-                    return None;
-                }
+                let mut found = None;
                 for _ in 0..16 {
+                    if slots == 0 {
+                        break;
+                    }
                     let idx = (self.next_random() % slots) as u32;
-                    if Some(idx) != protect && matches!(self.slab.get(idx as usize), Some(Some(_)))
+                    if Some(idx) != protect
+                        && matches!(self.slab.get(idx as usize), Some(Slot::Occupied(_)))
                     {
-                        return Some(idx);
+                        found = Some(idx);
+                        break;
                     }
                 }
-                lru_victim(self)
+                found
             }
+            // LRU and policies added later: the oldest entry.
+            _ => None,
+        };
+        victim.or_else(|| self.oldest(protect))
+    }
+
+    /// The oldest entry on any list, never `protect`.
+    fn oldest(&self, protect: Option<u32>) -> Option<u32> {
+        for list in [WINDOW, PROBATION, PROTECTED] {
+            let mut idx = self.lists[list].head;
+            while idx != NIL && Some(idx) == protect {
+                idx = self.node(idx).next;
+            }
+            if idx != NIL {
+                return Some(idx);
+            }
+        }
+        None
+    }
+
+    /// The head of `list` after giving referenced entries a second chance (moved to the
+    /// tail of `list`, or of `promote_to`, with their flag cleared).
+    fn head_after_second_chances(
+        &mut self,
+        list: usize,
+        promote_to: usize,
+        protect: Option<u32>,
+    ) -> Option<u32> {
+        for _ in 0..SECOND_CHANCES {
+            let idx = self.lists[list].head;
+            if idx == NIL {
+                return None;
+            }
+            if Some(idx) == protect {
+                // Skip the entry being written: rotate it to the back of its list.
+                if self.lists[list].len == 1 {
+                    return None;
+                }
+                self.move_to(list, idx);
+                continue;
+            }
+            if self.node(idx).take_referenced() {
+                self.move_to(promote_to, idx);
+                continue;
+            }
+            return Some(idx);
+        }
+        let idx = self.lists[list].head;
+        (idx != NIL && Some(idx) != protect).then_some(idx)
+    }
+
+    fn frequency(&self, idx: u32, hasher: &impl Fn(&K) -> u64) -> u8 {
+        let n = self.node(idx);
+        let sketched = self
+            .adaptive
+            .as_ref()
+            .map_or(0, |a| a.sketch.estimate(hasher(&n.key)));
+        sketched.saturating_add(n.freq()).min(MAX_COUNT)
+    }
+
+    /// W-TinyLFU: the newest arrival from the window (the candidate) duels with the oldest
+    /// entry of probation (the victim); the one seen less often is evicted.
+    fn adaptive_victim(
+        &mut self,
+        protect: Option<u32>,
+        hasher: &impl Fn(&K) -> u64,
+    ) -> Option<u32> {
+        self.drain_window(protect);
+        let window = self.lists[WINDOW].len;
+        let main_target = self.len.saturating_sub(window);
+        let protected_target = (main_target as f64 * PROTECTED_SHARE) as u64;
+        // Keep the protected segment within its share: demote its oldest unreferenced
+        // entries to probation.
+        let mut guard = SECOND_CHANCES;
+        while self.lists[PROTECTED].len > protected_target && guard > 0 {
+            guard -= 1;
+            match self.head_after_second_chances(PROTECTED, PROTECTED, protect) {
+                Some(idx) => self.move_to(PROBATION, idx),
+                None => break,
+            }
+        }
+        let candidate = self.adaptive.as_ref().map_or(NIL, |a| a.candidate);
+        let candidate = (candidate != NIL
+            && Some(candidate) != protect
+            && matches!(self.slab.get(candidate as usize), Some(Slot::Occupied(n)) if n.list as usize == PROBATION))
+        .then_some(candidate);
+        if let Some(a) = &mut self.adaptive {
+            a.candidate = NIL;
+        }
+        // The victim: probation's oldest (referenced entries are promoted on the way), else
+        // protected's oldest.
+        let mut victim = self.head_after_second_chances(PROBATION, PROTECTED, protect);
+        if victim.is_none() || victim == candidate {
+            victim = self
+                .head_after_second_chances(PROTECTED, PROTECTED, protect)
+                .or(victim);
+        }
+        match (candidate, victim) {
+            (Some(c), Some(v)) if c != v => {
+                let (cf, vf) = (self.frequency(c, hasher), self.frequency(v, hasher));
+                let admit = cf > vf || (cf >= 6 && self.next_random().is_multiple_of(128));
+                Some(if admit { v } else { c })
+            }
+            (_, Some(v)) => Some(v),
+            (Some(c), None) => Some(c),
+            (None, None) => self.head_after_second_chances(WINDOW, WINDOW, protect),
         }
     }
 
-    /// Removes up to `limit` expired entries.
-    pub(crate) fn pop_expired(&mut self, now: Timestamp, limit: usize) -> Vec<Node<K, V>> {
+    /// Removes up to `limit` expired entries; returns them with their hashes removed.
+    pub(crate) fn pop_expired(
+        &mut self,
+        now: Timestamp,
+        limit: usize,
+        hasher: &impl Fn(&K) -> u64,
+    ) -> Vec<Node<K, V>> {
         let mut out = Vec::new();
-        while out.len() < limit {
-            let Some(&(deadline, idx)) = self.expiry_index.first() else {
+        let now = now.as_nanos();
+        // Bounded: each pass removes or re-indexes one entry, re-indexed ones move later.
+        let mut budget = limit.saturating_mul(2).max(limit);
+        while out.len() < limit && budget > 0 {
+            budget -= 1;
+            let Some(&(indexed, idx)) = self.expiry_index.first() else {
                 break;
             };
-            if deadline > now {
+            if indexed > now {
                 break;
             }
-            out.push(self.remove(idx));
+            let actual = self.node(idx).deadline();
+            if actual != 0 && actual > now {
+                // A time-to-idle entry read since it was indexed: index its new deadline.
+                self.expiry_index.remove(&(indexed, idx));
+                self.expiry_index.insert((actual, idx));
+                if let Some(i) = self.idle.get_mut(&idx) {
+                    i.indexed = actual;
+                }
+                continue;
+            }
+            let hash = hasher(&self.node(idx).key);
+            out.push(self.remove(idx, hash));
         }
         out
     }
 
-    /// Indices of every node, in recency order (most recent first).
+    /// Indices of every node.
     pub(crate) fn indices(&self) -> Vec<u32> {
         let mut out = Vec::with_capacity(self.len as usize);
-        let mut idx = self.head;
-        while idx != NIL {
-            out.push(idx);
-            idx = self.node(idx).next;
+        for list in [WINDOW, PROBATION, PROTECTED] {
+            let mut idx = self.lists[list].head;
+            while idx != NIL {
+                out.push(idx);
+                idx = self.node(idx).next;
+            }
         }
         out
     }

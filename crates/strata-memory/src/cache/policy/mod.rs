@@ -1,4 +1,10 @@
 //! Eviction policies: which entry leaves a full shard.
+//!
+//! The decision logic lives here (the adaptive policy's frequency sketch and the tuner that
+//! sizes its window); the shard (`shard.rs`) holds the mechanism: lists, slab and index.
+
+pub(crate) mod sketch;
+pub(crate) mod tuner;
 
 use std::fmt;
 use std::str::FromStr;
@@ -11,20 +17,28 @@ use strata_core::{Error, Result};
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum EvictionPolicy {
-    /// Least recently used.
+    /// The default: W-TinyLFU with an adaptive window. New entries enter a small recency
+    /// window; to enter the main space they must be seen more often than the entry they would
+    /// replace (a count-min sketch remembers how often keys were seen, also after they left),
+    /// which keeps one-off scans from flushing the working set. The window's size is chosen
+    /// by replaying a sampled slice of the traffic against miniature caches with different
+    /// window sizes, so recency-heavy workloads get a large window (close to LRU) and
+    /// frequency-heavy ones a small one (close to LFU). Reads take only a shared lock.
     #[default]
+    Adaptive,
+    /// Least recently used (every hit reorders, under the shard's write lock).
     Lru,
-    /// The entry that would expire soonest; entries without expiry go last, least recently
-    /// used first.
+    /// The entry that would expire soonest; entries without expiry go last, oldest first.
     TtlSoonest,
     /// A uniformly random entry.
     Random,
 }
 
 impl EvictionPolicy {
-    /// The name used in configuration: `lru`, `ttl`, `random`.
+    /// The name used in configuration: `adaptive`, `lru`, `ttl`, `random`.
     pub const fn as_str(self) -> &'static str {
         match self {
+            EvictionPolicy::Adaptive => "adaptive",
             EvictionPolicy::Lru => "lru",
             EvictionPolicy::TtlSoonest => "ttl",
             EvictionPolicy::Random => "random",
@@ -42,11 +56,12 @@ impl FromStr for EvictionPolicy {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
         match s.trim().to_ascii_lowercase().as_str() {
+            "adaptive" | "tinylfu" | "w-tinylfu" | "default" => Ok(EvictionPolicy::Adaptive),
             "lru" => Ok(EvictionPolicy::Lru),
             "ttl" | "ttl_soonest" | "ttl-soonest" => Ok(EvictionPolicy::TtlSoonest),
             "random" => Ok(EvictionPolicy::Random),
             other => Err(Error::invalid_config(format!(
-                "unknown eviction policy {other:?}; expected one of lru, ttl, random"
+                "unknown eviction policy {other:?}; expected one of adaptive, lru, ttl, random"
             ))),
         }
     }
