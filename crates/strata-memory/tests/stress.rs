@@ -53,12 +53,12 @@ fn run(policy: EvictionPolicy) {
                     let key = x % 2_000;
                     if i % 3 == 0 {
                         let ttl = Duration::from_millis(1 + x % 50);
-                        // An upper bound of the deadline the cache computes inside the insert
-                        // (its clock read happens before this one).
-                        let upper = clock.now().saturating_add(ttl + Duration::from_millis(2));
                         cache
                             .insert_with(key, ((t << 32) | i, 0), EntryOptions::ttl(ttl))
                             .unwrap();
+                        // An upper bound of the deadline the cache computed inside the insert:
+                        // its clock read happened before this one.
+                        let upper = clock.now().saturating_add(ttl);
                         // Record the bound beside the value through a second, atomic write
                         // only if our value is still there.
                         let replaced = cache

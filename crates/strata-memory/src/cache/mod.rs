@@ -264,7 +264,15 @@ where
         let hash = self.inner.hasher.hash_one(&shard.get_node(idx).key);
         let node: Node<K, V> = shard.remove(idx, hash);
         shard.stats.evictions.record(reason);
-        evicted.push((node.key, node.value, reason));
+        self.report(evicted, node.key, node.value, reason);
+    }
+
+    /// Queues a removal for the listener (only when there is one: without a listener the
+    /// entry is simply dropped, and the eviction path allocates nothing).
+    fn report(&self, evicted: &mut Evicted<K, V>, key: K, value: V, reason: EvictionReason) {
+        if self.inner.listener.is_some() {
+            evicted.push((key, value, reason));
+        }
     }
 
     /// Returns a clone of the live value under `key`, counting a hit or a miss.
@@ -378,14 +386,14 @@ where
         (!node.is_expired(now)).then(|| node.remaining(now))
     }
 
-    fn resolve(&self, opts: EntryOptions, now: Timestamp) -> Expiry {
+    fn resolve(&self, opts: EntryOptions, now: &impl Fn() -> Timestamp) -> Expiry {
         let ttl = if opts.no_ttl {
             None
         } else {
             opts.ttl.or(self.inner.default_ttl)
         };
         Expiry {
-            ttl_deadline: ttl.map(|d| now.saturating_add(d)),
+            ttl_deadline: ttl.map(|d| now().saturating_add(d)),
             tti: opts.tti.or(self.inner.default_tti),
         }
     }
@@ -434,7 +442,10 @@ where
     /// `f` runs under the shard's lock: keep it short and do not touch the cache from it.
     pub fn compute<R>(&self, key: K, f: impl FnOnce(Option<&V>) -> (Compute<V>, R)) -> Result<R> {
         let hash = self.hash(&key);
-        let now = self.now();
+        // The clock is read only if something in this write can expire (reading it costs
+        // tens of nanoseconds, which a cache of entries without expiry need not pay).
+        let clock = std::cell::OnceCell::new();
+        let now = || *clock.get_or_init(|| self.now());
         let mut evicted: Evicted<K, V> = Vec::new();
         let cell = self.shard_of(hash);
         let hasher = self.hasher();
@@ -442,7 +453,8 @@ where
         let before = (shard.len, shard.weight);
         let mut idx = shard.find(hash, &key);
         if let Some(i) = idx
-            && shard.get_node(i).is_expired(now)
+            && shard.get_node(i).has_deadline()
+            && shard.get_node(i).is_expired(now())
         {
             self.remove_node(&mut shard, i, EvictionReason::Expired, &mut evicted);
             idx = None;
@@ -462,15 +474,15 @@ where
                 Err(e) => result = Err(e),
                 Ok(weight) => match idx {
                     Some(i) => {
-                        let old = shard.replace(i, hash, value, weight, None, now);
+                        let old = shard.replace(i, hash, value, weight, None, &now);
                         shard.stats.evictions.record(EvictionReason::Replaced);
-                        evicted.push((key, old, EvictionReason::Replaced));
+                        self.report(&mut evicted, key, old, EvictionReason::Replaced);
                         protect = Some(i);
                     }
                     None => {
-                        let expiry = self.resolve(EntryOptions::default(), now);
+                        let expiry = self.resolve(EntryOptions::default(), &now);
                         protect =
-                            Some(shard.insert_new(hash, key, value, weight, expiry, now, &hasher));
+                            Some(shard.insert_new(hash, key, value, weight, expiry, &now, &hasher));
                     }
                 },
             },
@@ -478,45 +490,45 @@ where
                 (Err(e), _) => result = Err(e),
                 (Ok(weight), Some(i)) => {
                     let mut expiry = shard.expiry_of(i);
-                    expiry.ttl_deadline = ttl.map(|d| now.saturating_add(d));
-                    let old = shard.replace(i, hash, value, weight, Some(expiry), now);
+                    expiry.ttl_deadline = ttl.map(|d| now().saturating_add(d));
+                    let old = shard.replace(i, hash, value, weight, Some(expiry), &now);
                     shard.stats.evictions.record(EvictionReason::Replaced);
-                    evicted.push((key, old, EvictionReason::Replaced));
+                    self.report(&mut evicted, key, old, EvictionReason::Replaced);
                     protect = Some(i);
                 }
                 (Ok(weight), None) => {
                     let expiry = Expiry {
-                        ttl_deadline: ttl.map(|d| now.saturating_add(d)),
+                        ttl_deadline: ttl.map(|d| now().saturating_add(d)),
                         tti: self.inner.default_tti,
                     };
                     protect =
-                        Some(shard.insert_new(hash, key, value, weight, expiry, now, &hasher));
+                        Some(shard.insert_new(hash, key, value, weight, expiry, &now, &hasher));
                 }
             },
             Compute::Put(value, opts) => match self.weigh(&key, &value) {
                 Err(e) => result = Err(e),
                 Ok(weight) => {
-                    let expiry = self.resolve(opts, now);
+                    let expiry = self.resolve(opts, &now);
                     match idx {
                         Some(i) => {
-                            let old = shard.replace(i, hash, value, weight, Some(expiry), now);
+                            let old = shard.replace(i, hash, value, weight, Some(expiry), &now);
                             shard.stats.evictions.record(EvictionReason::Replaced);
-                            evicted.push((key, old, EvictionReason::Replaced));
+                            self.report(&mut evicted, key, old, EvictionReason::Replaced);
                             protect = Some(i);
                         }
                         None => {
                             protect = Some(
-                                shard.insert_new(hash, key, value, weight, expiry, now, &hasher),
+                                shard.insert_new(hash, key, value, weight, expiry, &now, &hasher),
                             );
                         }
                     }
                 }
             },
         }
-        if protect.is_some() {
-            for node in shard.pop_expired(now, SWEEP_ON_WRITE, &hasher) {
+        if protect.is_some() && shard.has_expiring() {
+            for node in shard.pop_expired(now(), SWEEP_ON_WRITE, &hasher) {
                 shard.stats.evictions.record(EvictionReason::Expired);
-                evicted.push((node.key, node.value, EvictionReason::Expired));
+                self.report(&mut evicted, node.key, node.value, EvictionReason::Expired);
             }
         }
         let after = (shard.len, shard.weight);
@@ -623,7 +635,7 @@ where
         }
         let mut expiry = shard.expiry_of(idx);
         expiry.ttl_deadline = ttl.map(|d| now.saturating_add(d));
-        shard.set_expiry(idx, expiry, now);
+        shard.set_expiry(idx, expiry, &|| now);
         true
     }
 

@@ -333,7 +333,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
     }
 
     /// Sets the expiry of `idx` (not yet indexed, or just unindexed) and indexes it.
-    fn apply_expiry(&mut self, idx: u32, expiry: Expiry, now: Timestamp) {
+    fn apply_expiry(&mut self, idx: u32, expiry: Expiry, now: &impl Fn() -> Timestamp) {
         let ttl = expiry.ttl_deadline.map_or(0, |t| t.as_nanos().max(1));
         let (deadline, flags) = match expiry.tti {
             None => {
@@ -342,7 +342,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
             }
             Some(tti) => {
                 let tti = u64::try_from(tti.as_nanos()).unwrap_or(u64::MAX);
-                let by_idle = now.as_nanos().saturating_add(tti).max(1);
+                let by_idle = now().as_nanos().saturating_add(tti).max(1);
                 let d = if ttl == 0 { by_idle } else { by_idle.min(ttl) };
                 self.idle.insert(
                     idx,
@@ -394,7 +394,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         value: V,
         weight: u32,
         expiry: Expiry,
-        now: Timestamp,
+        now: &impl Fn() -> Timestamp,
         hasher: impl Fn(&K) -> u64,
     ) -> u32 {
         let node = Node {
@@ -476,7 +476,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         value: V,
         weight: u32,
         expiry: Option<Expiry>,
-        now: Timestamp,
+        now: &impl Fn() -> Timestamp,
     ) -> V {
         let expiry = expiry.unwrap_or_else(|| self.expiry_of(idx));
         self.unindex(idx);
@@ -499,7 +499,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
     }
 
     /// Changes the expiry of `idx`.
-    pub(crate) fn set_expiry(&mut self, idx: u32, expiry: Expiry, now: Timestamp) {
+    pub(crate) fn set_expiry(&mut self, idx: u32, expiry: Expiry, now: &impl Fn() -> Timestamp) {
         self.unindex(idx);
         self.apply_expiry(idx, expiry, now);
     }
@@ -747,6 +747,11 @@ impl<K: Hash + Eq, V> Shard<K, V> {
             out.push(self.remove(idx, hash));
         }
         out
+    }
+
+    /// True when some entry can expire (the expiry index is not empty).
+    pub(crate) fn has_expiring(&self) -> bool {
+        !self.expiry_index.is_empty()
     }
 
     /// Indices of every node.

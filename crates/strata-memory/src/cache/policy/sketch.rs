@@ -16,16 +16,10 @@ pub(crate) struct Sketch {
     sample_size: u64,
 }
 
-const SEEDS: [u64; 4] = [
-    0xc3a5_c85c_97cb_3127,
-    0xb492_b66f_be98_f273,
-    0x9ae1_6a3b_2f90_404f,
-    0xcbf2_9ce4_8422_2325,
-];
-
-fn mix(hash: u64, seed: u64) -> u64 {
-    let h = (hash ^ seed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    h ^ (h >> 32)
+/// One multiply-xorshift mix of the key's hash; its bits pick the word and the counters.
+fn mix(hash: u64) -> u64 {
+    let h = hash.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    h ^ (h >> 29)
 }
 
 impl Sketch {
@@ -40,24 +34,27 @@ impl Sketch {
         }
     }
 
-    fn word(&self, hash: u64) -> usize {
-        (mix(hash, 0x5151_5151_5151_5151) as usize) & self.mask
+    fn word(&self, mixed: u64) -> usize {
+        (mixed as usize) & self.mask
     }
 
-    /// The four nibble positions (0..16) in the word for `hash`.
-    fn slots(hash: u64) -> [u32; 4] {
-        let mut out = [0u32; 4];
-        for (i, seed) in SEEDS.iter().enumerate() {
-            // Counter i lives in nibbles 4i..4i+4 of the word; pick one of its four.
-            out[i] = (i as u32) * 4 + (mix(hash, *seed) & 3) as u32;
-        }
-        out
+    /// The four nibble positions (0..16) in the word: counter i lives in nibbles 4i..4i+4
+    /// and two high bits of the mix pick one of them.
+    fn slots(mixed: u64) -> [u32; 4] {
+        let bits = (mixed >> 56) as u32;
+        [
+            bits & 3,
+            4 + ((bits >> 2) & 3),
+            8 + ((bits >> 4) & 3),
+            12 + ((bits >> 6) & 3),
+        ]
     }
 
     /// The estimated frequency of `hash` (0..=15).
     pub(crate) fn estimate(&self, hash: u64) -> u8 {
-        let w = self.table[self.word(hash)];
-        Self::slots(hash)
+        let mixed = mix(hash);
+        let w = self.table[self.word(mixed)];
+        Self::slots(mixed)
             .iter()
             .map(|&s| ((w >> (s * 4)) & 0xF) as u8)
             .min()
@@ -69,10 +66,11 @@ impl Sketch {
         if times == 0 {
             return false;
         }
-        let idx = self.word(hash);
+        let mixed = mix(hash);
+        let idx = self.word(mixed);
         let mut w = self.table[idx];
         let mut changed = false;
-        for s in Self::slots(hash) {
+        for s in Self::slots(mixed) {
             let shift = s * 4;
             let c = ((w >> shift) & 0xF) as u8;
             let next = c.saturating_add(times).min(MAX_COUNT);
