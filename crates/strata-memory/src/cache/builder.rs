@@ -8,8 +8,12 @@ use std::time::Duration;
 use hashbrown::DefaultHashBuilder;
 use strata_core::{Error, EvictionReason, Result, SharedClock, SystemClock};
 
+use super::policy::tuner::Sampler;
 use super::shard::Shard;
 use super::{Cache, EvictionPolicy, Inner, Listener, ShardCell, Weigher};
+
+/// The capacity the window tuner assumes for a cache bounded by weight only.
+const DEFAULT_TUNED_CAPACITY: u64 = 10_000;
 
 /// How many expired entries the background sweep removes per shard and tick, at most.
 const SWEEP_BATCH: usize = 256;
@@ -193,6 +197,8 @@ where
                 listener: self.listener,
                 entries: AtomicU64::new(0),
                 weight: AtomicU64::new(0),
+                sampler: (self.policy == EvictionPolicy::Adaptive)
+                    .then(|| Sampler::new(self.max_entries.unwrap_or(DEFAULT_TUNED_CAPACITY))),
             }),
         };
         if let Some(every) = self.sweep_interval {

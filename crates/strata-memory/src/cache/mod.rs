@@ -18,6 +18,8 @@ use strata_core::{
 
 pub use builder::CacheBuilder;
 pub use policy::EvictionPolicy;
+
+use policy::tuner::Sampler;
 use shard::{Expiry, Node, Shard};
 
 /// Called with every entry that leaves the cache, and why, exactly once per entry.
@@ -114,10 +116,12 @@ impl<K: Hash + Eq, V> ShardCell<K, V> {
         }
     }
 
+    #[inline]
     fn hit(&self) {
         self.hits.fetch_add(1, Ordering::Relaxed);
     }
 
+    #[inline]
     fn miss(&self) {
         self.misses.fetch_add(1, Ordering::Relaxed);
     }
@@ -137,6 +141,8 @@ pub(crate) struct Inner<K, V> {
     listener: Option<Listener<K, V>>,
     entries: AtomicU64,
     weight: AtomicU64,
+    /// Chooses the adaptive policy's window size (adaptive policy only).
+    sampler: Option<Sampler>,
 }
 
 /// A sharded, bounded, in-memory cache with per-entry TTL and time to idle.
@@ -203,10 +209,12 @@ where
         Self::builder().max_entries(max_entries).build()
     }
 
+    #[inline]
     fn hash<Q: Hash + ?Sized>(&self, key: &Q) -> u64 {
         self.inner.hasher.hash_one(key)
     }
 
+    #[inline]
     fn shard_of(&self, hash: u64) -> &ShardCell<K, V> {
         // High bits pick the shard; hashbrown uses the low and top-7 bits within it.
         let idx = ((hash >> 32) ^ (hash >> 7)) & self.inner.shard_mask;
@@ -215,6 +223,13 @@ where
 
     fn now(&self) -> Timestamp {
         self.inner.clock.now()
+    }
+
+    /// Hands the tuner's current window share to a shard about to evict.
+    fn sync_policy(&self, shard: &mut Shard<K, V>) {
+        if let Some(s) = &self.inner.sampler {
+            shard.set_window_share(s.share());
+        }
     }
 
     fn hasher(&self) -> impl Fn(&K) -> u64 + '_ {
@@ -286,9 +301,11 @@ where
     {
         let hash = self.hash(key);
         let cell = self.shard_of(hash);
+        if let Some(s) = &self.inner.sampler {
+            s.record(hash);
+        }
         {
             let shard = cell.lock.read();
-            shard.sample(hash);
             let Some(idx) = shard.find(hash, key) else {
                 cell.miss();
                 return None;
@@ -449,7 +466,11 @@ where
         let mut evicted: Evicted<K, V> = Vec::new();
         let cell = self.shard_of(hash);
         let hasher = self.hasher();
+        if let Some(s) = &self.inner.sampler {
+            s.drain();
+        }
         let mut shard = cell.lock.write();
+        self.sync_policy(&mut shard);
         let before = (shard.len, shard.weight);
         let mut idx = shard.find(hash, &key);
         if let Some(i) = idx
@@ -567,6 +588,7 @@ where
                 return;
             }
             let mut shard = self.inner.shards[(start + step) % n].lock.write();
+            self.sync_policy(&mut shard);
             while self.over_limit() {
                 let Some(victim) = shard.victim(None, &self.hasher()) else {
                     break;

@@ -8,16 +8,14 @@
 use std::borrow::Borrow;
 use std::collections::BTreeSet;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
 use hashbrown::{HashMap, HashTable};
-use parking_lot::Mutex;
 use strata_core::{EvictionCounts, Timestamp};
 
 use super::policy::EvictionPolicy;
 use super::policy::sketch::{MAX_COUNT, Sketch};
-use super::policy::tuner::{Tuner, sampled};
 
 const NIL: u32 = u32::MAX;
 
@@ -69,10 +67,12 @@ pub(crate) struct Node<K, V> {
 }
 
 impl<K, V> Node<K, V> {
+    #[inline]
     fn deadline(&self) -> u64 {
         self.deadline.load(Ordering::Relaxed)
     }
 
+    #[inline]
     pub(crate) fn is_expired(&self, now: Timestamp) -> bool {
         let d = self.deadline();
         d != 0 && d <= now.as_nanos()
@@ -86,6 +86,7 @@ impl<K, V> Node<K, V> {
         }
     }
 
+    #[inline]
     pub(crate) fn has_deadline(&self) -> bool {
         self.deadline() != 0
     }
@@ -96,6 +97,7 @@ impl<K, V> Node<K, V> {
 
     /// Marks a hit: referenced, and one more in the saturating counter. Racing hits may
     /// lose an increment; the counter is an estimate.
+    #[inline]
     fn touch(&self) {
         let s = self.state.load(Ordering::Relaxed);
         let f = s & FREQ_MASK;
@@ -146,12 +148,8 @@ pub(crate) struct ShardStats {
 /// The adaptive policy's state.
 struct Adaptive {
     sketch: Sketch,
-    /// Replays sampled accesses to choose the window share; locked only for sampled keys.
-    tuner: Mutex<Tuner>,
-    /// The window share chosen, as `f32` bits (read under the shard's shared lock).
-    share: AtomicU32,
-    /// Which hashes the tuner samples (checked before taking its lock).
-    sample_mask: u64,
+    /// The window's share of the capacity, as the cache's tuner last chose it.
+    share: f64,
     /// The shard's share of the cache's entry limit (0: none; the current size is used).
     capacity: u64,
     /// The entry most recently moved from the window to probation, not yet judged.
@@ -176,18 +174,11 @@ pub(crate) struct Shard<K, V> {
 impl<K: Hash + Eq, V> Shard<K, V> {
     /// A shard for a share of `capacity` entries (0 when unbounded).
     pub(crate) fn new(seed: u64, policy: EvictionPolicy, capacity: u64) -> Self {
-        let adaptive = (policy == EvictionPolicy::Adaptive).then(|| {
-            let tuner = Tuner::new(capacity.max(64));
-            let share = (tuner.share() as f32).to_bits();
-            let sample_mask = tuner.rate_mask();
-            Adaptive {
-                sketch: Sketch::new(capacity.max(64)),
-                tuner: Mutex::new(tuner),
-                share: AtomicU32::new(share),
-                sample_mask,
-                capacity,
-                candidate: NIL,
-            }
+        let adaptive = (policy == EvictionPolicy::Adaptive).then(|| Adaptive {
+            sketch: Sketch::new(capacity.max(64)),
+            share: super::policy::tuner::SHARES[super::policy::tuner::INITIAL_SHARE],
+            capacity,
+            candidate: NIL,
         });
         Shard {
             table: HashTable::new(),
@@ -205,6 +196,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         }
     }
 
+    #[inline]
     fn node(&self, idx: u32) -> &Node<K, V> {
         match self.slab.get(idx as usize) {
             Some(Slot::Occupied(n)) => n,
@@ -221,10 +213,12 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         }
     }
 
+    #[inline]
     pub(crate) fn get_node(&self, idx: u32) -> &Node<K, V> {
         self.node(idx)
     }
 
+    #[inline]
     pub(crate) fn find<Q>(&self, hash: u64, key: &Q) -> Option<u32>
     where
         K: Borrow<Q>,
@@ -242,6 +236,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
 
     /// Records a hit on `idx` at `now`: access state and, for idle-expiring nodes, the
     /// deadline. Safe under the shared lock.
+    #[inline]
     pub(crate) fn touch_shared(&self, idx: u32, now: Option<Timestamp>) {
         let node = self.node(idx);
         node.touch();
@@ -259,6 +254,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
     }
 
     /// Whether hits must reorder a list (and so need the exclusive lock).
+    #[inline]
     pub(crate) fn hits_reorder(&self) -> bool {
         self.policy == EvictionPolicy::Lru
     }
@@ -444,8 +440,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         } else {
             a.capacity
         };
-        let share = f64::from(f32::from_bits(a.share.load(Ordering::Relaxed)));
-        ((share * capacity as f64) as u64).max(1)
+        ((a.share * capacity as f64) as u64).max(1)
     }
 
     /// Moves the window's overflow to probation (adaptive policy), oldest first, giving
@@ -553,14 +548,10 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         }
     }
 
-    /// Feeds a read of `hash` to the adaptive policy's tuner (sampled keys only). Safe under
-    /// the shared lock.
-    pub(crate) fn sample(&self, hash: u64) {
-        if let Some(a) = &self.adaptive
-            && sampled(hash, a.sample_mask)
-            && let Some(share) = a.tuner.lock().access(hash)
-        {
-            a.share.store((share as f32).to_bits(), Ordering::Relaxed);
+    /// Sets the window share the cache's tuner chose (adaptive policy).
+    pub(crate) fn set_window_share(&mut self, share: f64) {
+        if let Some(a) = &mut self.adaptive {
+            a.share = share;
         }
     }
 

@@ -8,7 +8,10 @@
 //! cache takes the window share of the mini cache with the best recent hit count. Scores decay
 //! by half each period, so the choice follows a shifting workload within a few periods.
 
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+
 use hashbrown::HashMap;
+use parking_lot::Mutex;
 
 use super::sketch::Sketch;
 
@@ -223,11 +226,6 @@ impl Tuner {
         sampled(hash, self.rate_mask)
     }
 
-    /// The mask [`sampled`] takes for this tuner.
-    pub(crate) fn rate_mask(&self) -> u64 {
-        self.rate_mask
-    }
-
     /// Replays a sampled access; returns the new best share when it changed.
     pub(crate) fn access(&mut self, hash: u64) -> Option<f64> {
         for (mini, hits) in self.minis.iter_mut().zip(self.hits.iter_mut()) {
@@ -263,9 +261,98 @@ impl Tuner {
     }
 }
 
+/// Sampled reads waiting for the tuner, at most this many.
+const BUFFER: usize = 128;
+/// Writers hand the buffer to the tuner once it holds this many.
+const DRAIN_AT: usize = 32;
+
+/// The tuner of a whole cache, fed without slowing reads down: a read of a sampled key only
+/// appends the key's hash to a small buffer (one atomic increment and one store); writers,
+/// which already pay for the policy, replay the buffer into the tuner. A full buffer drops
+/// further samples until the next write, which loses nothing that matters: a cache that only
+/// reads has nothing to tune.
+pub(crate) struct Sampler {
+    rate_mask: u64,
+    slots: Box<[AtomicU64]>,
+    head: AtomicUsize,
+    tuner: Mutex<Tuner>,
+    share: AtomicU32,
+}
+
+impl Sampler {
+    /// A sampler for a cache of `capacity` entries.
+    pub(crate) fn new(capacity: u64) -> Self {
+        let tuner = Tuner::new(capacity);
+        Sampler {
+            rate_mask: tuner.rate_mask,
+            slots: (0..BUFFER).map(|_| AtomicU64::new(0)).collect(),
+            head: AtomicUsize::new(0),
+            share: AtomicU32::new((tuner.share() as f32).to_bits()),
+            tuner: Mutex::new(tuner),
+        }
+    }
+
+    /// Notes a read of `hash` (only sampled hashes are kept). Safe from any thread.
+    #[inline]
+    pub(crate) fn record(&self, hash: u64) {
+        if !sampled(hash, self.rate_mask) {
+            return;
+        }
+        let i = self.head.fetch_add(1, Ordering::Relaxed);
+        if let Some(slot) = self.slots.get(i) {
+            slot.store(hash | 1, Ordering::Relaxed);
+        }
+    }
+
+    /// Replays buffered samples into the tuner, if enough are waiting and no other writer
+    /// is doing it.
+    pub(crate) fn drain(&self) {
+        if self.head.load(Ordering::Relaxed) < DRAIN_AT {
+            return;
+        }
+        let Some(mut tuner) = self.tuner.try_lock() else {
+            return;
+        };
+        let n = self.head.swap(0, Ordering::Relaxed).min(BUFFER);
+        for slot in &self.slots[..n] {
+            let hash = slot.swap(0, Ordering::Relaxed);
+            if hash != 0
+                && let Some(share) = tuner.access(hash)
+            {
+                self.share
+                    .store((share as f32).to_bits(), Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The window share currently chosen.
+    #[inline]
+    pub(crate) fn share(&self) -> f64 {
+        f64::from(f32::from_bits(self.share.load(Ordering::Relaxed)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sampler_buffers_reads_and_writers_drain_them() {
+        let s = Sampler::new(100);
+        // Capacity 100: every key is sampled (rate 1).
+        for k in 1..=40u64 {
+            s.record(k << 20);
+        }
+        assert_eq!(s.head.load(Ordering::Relaxed), 40);
+        s.drain();
+        assert_eq!(s.head.load(Ordering::Relaxed), 0);
+        // Past the buffer, samples are dropped, never written out of bounds.
+        for k in 1..=1_000u64 {
+            s.record(k << 20);
+        }
+        s.drain();
+        assert!((0.0..=1.0).contains(&s.share()));
+    }
 
     #[test]
     fn mini_never_allocates_after_construction() {
