@@ -22,7 +22,7 @@ pub(crate) const INITIAL_SHARE: usize = 0;
 /// Mini caches hold at least this many entries (small caches are sampled more densely).
 const MIN_MINI: u64 = 256;
 /// The sparsest sampling: one key in this many.
-const MAX_RATE: u64 = 128;
+const MAX_RATE: u64 = 32;
 const PROTECTED_SHARE: f64 = 0.8;
 /// A decision every this many sampled accesses per mini-cache entry.
 const PERIOD_PER_ENTRY: u64 = 2;
