@@ -552,23 +552,37 @@ where
                 self.report(&mut evicted, node.key, node.value, EvictionReason::Expired);
             }
         }
-        let after = (shard.len, shard.weight);
-        self.account(before, after);
-        // Make room within this shard first, never evicting the entry just written.
-        while self.over_limit() {
+        // Make room within this shard first, never evicting the entry just written. The
+        // global totals are projected from one load each and updated once at the end (two
+        // atomic writes per call, whatever was evicted).
+        let (entries, weight) = (
+            self.inner.entries.load(Ordering::Relaxed),
+            self.inner.weight.load(Ordering::Relaxed),
+        );
+        let project =
+            |total: u64, before: u64, now: u64| total.saturating_add(now).saturating_sub(before);
+        while self.exceeds(
+            project(entries, before.0, shard.len),
+            project(weight, before.1, shard.weight),
+        ) {
             let Some(victim) = shard.victim(protect, &hasher) else {
                 break;
             };
-            let before = (shard.len, shard.weight);
             self.remove_node(&mut shard, victim, EvictionReason::Capacity, &mut evicted);
-            self.account(before, (shard.len, shard.weight));
         }
+        let after = (shard.len, shard.weight);
+        self.account(before, after);
         drop(shard);
         if self.over_limit() {
             self.evict_elsewhere(hash, &mut evicted);
         }
         self.notify(evicted);
         result
+    }
+
+    fn exceeds(&self, entries: u64, weight: u64) -> bool {
+        let i = &self.inner;
+        i.max_entries.is_some_and(|m| entries > m) || i.max_weight.is_some_and(|m| weight > m)
     }
 
     fn over_limit(&self) -> bool {
