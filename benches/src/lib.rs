@@ -15,6 +15,7 @@
 pub mod passthrough;
 pub mod record;
 pub mod runner;
+pub mod trace;
 pub mod workload;
 
 pub use passthrough::{PassThrough, PassThroughLayer};

@@ -20,6 +20,9 @@ pub const PEER_KEYS: &[&str] = &[
 /// The unit of throughput records.
 pub const OPS_PER_SEC: &str = "ops/s";
 
+/// The unit of memory records (such as bytes per entry; lower is better).
+pub const BYTES: &str = "bytes";
+
 /// The unit of records that are themselves a ratio (and have no peers).
 pub const RATIO: &str = "ratio";
 

@@ -180,6 +180,8 @@ pub struct Runner {
     output_dir: PathBuf,
     filter: Option<String>,
     benchmarking: bool,
+    /// Whether [`Runner::measure`] ran criterion rounds (the summary then names them).
+    measured: bool,
     emitted: Vec<Record>,
 }
 
@@ -220,6 +222,7 @@ impl Runner {
             output_dir,
             filter: cli.filter,
             benchmarking: cli.benchmarking,
+            measured: false,
             emitted: Vec::new(),
         }
     }
@@ -281,6 +284,7 @@ impl Runner {
                 }
             }
         }
+        self.measured |= self.benchmarking;
         self.benchmarking.then(|| Measured::from_rows(rows))
     }
 
@@ -321,10 +325,14 @@ impl Runner {
         if self.emitted.is_empty() {
             return;
         }
-        println!(
-            "\nstrata-benches: median of {} rounds",
-            self.settings.rounds
-        );
+        if self.measured {
+            println!(
+                "\nstrata-benches: median of {} rounds",
+                self.settings.rounds
+            );
+        } else {
+            println!("\nstrata-benches:");
+        }
         for r in &self.emitted {
             let mut line = format!(
                 "  {:<36} {:>10} {}",

@@ -134,3 +134,231 @@ pub fn insert_fresh<'a, R>(
         })
     }
 }
+
+/// Keys of the Zipf workloads: ranks `1..=ZIPF_KEY_SPACE`, ten times the cache.
+pub const ZIPF_KEY_SPACE: u64 = 1_000_000;
+
+/// Capacity of the caches of Zipf workloads: a tenth of the key space.
+pub const ZIPF_CAPACITY: usize = 100_000;
+
+/// The Zipf exponent of the Zipf workloads (the probability of rank `k` is proportional to
+/// `k^-0.9`).
+pub const ZIPF_EXPONENT: f64 = 0.9;
+
+/// Operations in a pre-generated mixed sequence.
+pub const MIXED_OPS: usize = 1 << 20;
+
+/// The share of inserts in a mixed sequence (the rest are gets).
+pub const MIXED_INSERT_SHARE: f64 = 0.1;
+
+/// A deterministic stream of pseudo-random numbers (SplitMix64).
+#[derive(Clone, Debug)]
+pub struct Rng {
+    state: u64,
+}
+
+impl Rng {
+    /// A stream starting from `seed`.
+    pub fn new(seed: u64) -> Self {
+        Rng { state: seed }
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(1);
+        splitmix64(self.state)
+    }
+
+    /// A uniform `f64` in `[0, 1)` (53 random bits).
+    pub fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+}
+
+/// A Zipf distribution over the ranks `1..=n`: rank `k` has probability proportional to
+/// `k^-exponent`. Sampled by rejection-inversion (Hörmann and Derflinger, "Rejection-inversion
+/// to generate variates from monotone discrete distributions", 1996), which needs no table
+/// and accepts almost every first try.
+///
+/// ```
+/// use strata_benches::workload::{Rng, Zipf};
+/// let zipf = Zipf::new(1_000, 0.9);
+/// let mut rng = Rng::new(7);
+/// assert!((1..=1_000).contains(&zipf.sample(&mut rng)));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Zipf {
+    n: f64,
+    exponent: f64,
+    h_integral_x1: f64,
+    h_integral_n: f64,
+    s: f64,
+}
+
+impl Zipf {
+    /// The distribution over `1..=n` with `exponent`.
+    ///
+    /// # Panics
+    /// When `n` is zero or `exponent` is not a finite positive number.
+    pub fn new(n: u64, exponent: f64) -> Self {
+        assert!(n > 0, "a Zipf distribution over no rank");
+        assert!(
+            exponent.is_finite() && exponent > 0.0,
+            "a Zipf exponent must be positive, not {exponent}"
+        );
+        let mut z = Zipf {
+            n: n as f64,
+            exponent,
+            h_integral_x1: 0.0,
+            h_integral_n: 0.0,
+            s: 0.0,
+        };
+        z.h_integral_x1 = z.h_integral(1.5) - 1.0;
+        z.h_integral_n = z.h_integral(z.n + 0.5);
+        z.s = 2.0 - z.h_integral_inverse(z.h_integral(2.5) - z.h(2.0));
+        z
+    }
+
+    /// A rank in `1..=n`.
+    pub fn sample(&self, rng: &mut Rng) -> u64 {
+        loop {
+            let u = self.h_integral_n + rng.next_f64() * (self.h_integral_x1 - self.h_integral_n);
+            let x = self.h_integral_inverse(u);
+            let k = (x + 0.5).floor().clamp(1.0, self.n);
+            if k - x <= self.s || u >= self.h_integral(k + 0.5) - self.h(k) {
+                return k as u64;
+            }
+        }
+    }
+
+    /// `h(x) = x^-exponent`.
+    fn h(&self, x: f64) -> f64 {
+        (-self.exponent * x.ln()).exp()
+    }
+
+    /// `H(x)`, an antiderivative of `h`: `(x^(1-exponent) - 1) / (1 - exponent)`, or `ln x`
+    /// when the exponent is 1.
+    fn h_integral(&self, x: f64) -> f64 {
+        let log_x = x.ln();
+        expm1_over_x((1.0 - self.exponent) * log_x) * log_x
+    }
+
+    /// The inverse of [`Zipf::h_integral`].
+    fn h_integral_inverse(&self, x: f64) -> f64 {
+        let t = (x * (1.0 - self.exponent)).max(-1.0);
+        (ln1p_over_x(t) * x).exp()
+    }
+}
+
+/// `ln(1 + x) / x`, accurate near 0 (where it tends to 1).
+fn ln1p_over_x(x: f64) -> f64 {
+    if x.abs() > 1e-8 {
+        x.ln_1p() / x
+    } else {
+        1.0 - x * (0.5 - x * (1.0 / 3.0 - 0.25 * x))
+    }
+}
+
+/// `(e^x - 1) / x`, accurate near 0 (where it tends to 1).
+fn expm1_over_x(x: f64) -> f64 {
+    if x.abs() > 1e-8 {
+        x.exp_m1() / x
+    } else {
+        1.0 + x * 0.5 * (1.0 + x / 3.0 * (1.0 + 0.25 * x))
+    }
+}
+
+/// The key of Zipf rank `rank` (1 is the most popular): `splitmix64(rank - 1)`, so popular
+/// keys are spread over the hash space like any others.
+pub fn zipf_key(rank: u64) -> u64 {
+    splitmix64(rank - 1)
+}
+
+/// One operation of a mixed sequence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MixedOp {
+    /// The key.
+    pub key: u64,
+    /// Insert `(key, value_of(key))` when true, else get `key`.
+    pub insert: bool,
+}
+
+/// `len` operations, each an insert with probability `insert_share` (else a get), of keys
+/// [`zipf_key`] of ranks drawn from `zipf`; the same for the same arguments.
+pub fn mixed_ops(len: usize, zipf: &Zipf, insert_share: f64, seed: u64) -> Vec<MixedOp> {
+    let mut rng = Rng::new(seed);
+    (0..len)
+        .map(|_| {
+            let key = zipf_key(zipf.sample(&mut rng));
+            let insert = rng.next_f64() < insert_share;
+            MixedOp { key, insert }
+        })
+        .collect()
+}
+
+/// The sequence of `memory.mixed_zipf.*`: [`MIXED_OPS`] operations, [`MIXED_INSERT_SHARE`]
+/// of them inserts, over [`ZIPF_KEY_SPACE`] keys with exponent [`ZIPF_EXPONENT`].
+pub fn mixed_zipf_ops() -> Vec<MixedOp> {
+    let zipf = Zipf::new(ZIPF_KEY_SPACE, ZIPF_EXPONENT);
+    mixed_ops(MIXED_OPS, &zipf, MIXED_INSERT_SHARE, 0x21FF)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zipf_matches_its_probabilities() {
+        let (n, exponent) = (20u64, 0.9);
+        let zipf = Zipf::new(n, exponent);
+        let mut rng = Rng::new(1);
+        let draws = 400_000;
+        let mut counts = vec![0u64; n as usize + 1];
+        for _ in 0..draws {
+            let k = zipf.sample(&mut rng);
+            assert!((1..=n).contains(&k), "rank {k} out of range");
+            counts[k as usize] += 1;
+        }
+        let norm: f64 = (1..=n).map(|k| (k as f64).powf(-exponent)).sum();
+        for k in 1..=n {
+            let want = (k as f64).powf(-exponent) / norm;
+            let got = counts[k as usize] as f64 / draws as f64;
+            assert!(
+                (got - want).abs() < 0.01 * want.max(0.1),
+                "rank {k}: {got} drawn, {want} expected"
+            );
+        }
+    }
+
+    #[test]
+    fn zipf_covers_both_ends_of_a_large_space() {
+        let zipf = Zipf::new(ZIPF_KEY_SPACE, ZIPF_EXPONENT);
+        let mut rng = Rng::new(2);
+        let ranks: Vec<u64> = (0..100_000).map(|_| zipf.sample(&mut rng)).collect();
+        assert!(ranks.iter().all(|k| (1..=ZIPF_KEY_SPACE).contains(k)));
+        // P(rank 1) = 1 / H(1e6, 0.9), about 1/30.
+        let ones = ranks.iter().filter(|&&k| k == 1).count() as f64 / ranks.len() as f64;
+        assert!((0.025..0.04).contains(&ones), "{ones}");
+        // About a quarter of the mass lies beyond rank 100,000.
+        let tail = ranks.iter().filter(|&&k| k > 100_000).count() as f64 / ranks.len() as f64;
+        assert!((0.2..0.35).contains(&tail), "{tail}");
+    }
+
+    #[test]
+    fn exponent_one_is_supported() {
+        let zipf = Zipf::new(1_000, 1.0);
+        let mut rng = Rng::new(3);
+        assert!((0..10_000).all(|_| (1..=1_000).contains(&zipf.sample(&mut rng))));
+    }
+
+    #[test]
+    fn mixed_ops_are_deterministic_and_mixed() {
+        let zipf = Zipf::new(ZIPF_KEY_SPACE, ZIPF_EXPONENT);
+        let a = mixed_ops(50_000, &zipf, 0.1, 9);
+        assert_eq!(a, mixed_ops(50_000, &zipf, 0.1, 9));
+        assert_ne!(a, mixed_ops(50_000, &zipf, 0.1, 10));
+        let inserts = a.iter().filter(|op| op.insert).count() as f64 / a.len() as f64;
+        assert!((0.09..0.11).contains(&inserts), "{inserts}");
+        assert!(a.iter().filter(|op| op.key == zipf_key(1)).count() > 1_000);
+    }
+}

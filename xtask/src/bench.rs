@@ -17,16 +17,33 @@ use crate::{cargo, workspace_root};
 
 /// Usage of `cargo xtask bench`.
 pub(crate) const USAGE: &str = "\
-cargo xtask bench [--quick] [--json PATH] [--bench NAME]... [-- FILTER]
+cargo xtask bench [--quick] [--json PATH] [--bench NAME]... [--save-baseline NAME]
+                  [--baseline NAME [--tolerance PCT] [--fail-on-regression]] [-- FILTER]
 
   Runs `cargo bench -p strata-benches` (release): each record is the median of rounds that
   interleave Strata and its peers. Writes {\"schema\": 1, \"results\": [...]} and prints a
   table (record, Strata, each peer, Strata/peer).
 
-  --quick       short rounds (STRATA_BENCH_QUICK=1), a few minutes on 2 cores
-  --json PATH   where to write the results (default: <target>/strata-bench.json)
-  --bench NAME  only the bench binary NAME (memory, stack, ...); may repeat
-  -- FILTER     only the records whose name contains FILTER (passed to the bench binaries)";
+  --quick                 short rounds (STRATA_BENCH_QUICK=1), a few minutes on 2 cores
+  --json PATH             where to write the results (default: <target>/strata-bench.json)
+  --bench NAME            only the bench binary NAME (memory, stack, footprint, ...); may
+                          repeat
+  --save-baseline NAME    also store the results as <target>/strata-baselines/NAME.json
+  --baseline NAME         compare Strata's figure of each record with the stored baseline
+                          NAME: the change in % (+ is better, - is worse, whichever way the
+                          unit goes) and a flag on records worse by more than the tolerance;
+                          records in only one of the two runs are listed
+  --tolerance PCT         how much worse a record may get before it is flagged (default 10)
+  --fail-on-regression    exit non-zero when a record is flagged (needs --baseline)
+  -- FILTER               only the records whose name contains FILTER (passed to the bench
+                          binaries)";
+
+/// How much worse (in %) a record may get before `--baseline` flags it, unless
+/// `--tolerance` says otherwise.
+const DEFAULT_TOLERANCE_PCT: f64 = 10.0;
+
+/// The directory under the target directory that holds the `--save-baseline` files.
+const BASELINES_DIR: &str = "strata-baselines";
 
 /// The environment variable selecting the short settings in the bench binaries.
 const QUICK_ENV: &str = "STRATA_BENCH_QUICK";
@@ -59,6 +76,14 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         .json
         .clone()
         .unwrap_or_else(|| target_dir().join("strata-bench.json"));
+    // Read the baseline first: a missing one should not cost a whole bench run.
+    let baseline = match &args.baseline {
+        Some(name) => {
+            let path = baseline_path(&target_dir(), name);
+            Some((name.as_str(), load_baseline(&path)?))
+        }
+        None => None,
+    };
 
     // Hook for the Redis records (redis_rs, fred peers): start the servers here, before the
     // bench binaries run, and announce them the way `cargo xtask test` does:
@@ -103,11 +128,300 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         json_path.display(),
         started.elapsed().as_secs_f64()
     );
-    Ok(())
+    let mut outcome = Ok(());
+    if let Some((name, baseline)) = baseline {
+        let tolerance = args.tolerance.unwrap_or(DEFAULT_TOLERANCE_PCT);
+        let comparison = compare(&baseline, &records, tolerance);
+        println!();
+        println!(
+            "==> against baseline `{name}` ({}), tolerance {tolerance}%",
+            baseline_path(&target_dir(), name).display()
+        );
+        print!("{}", comparison.report());
+        let regressed = comparison.regressed();
+        if args.fail_on_regression && !regressed.is_empty() {
+            outcome = Err(format!(
+                "{} record(s) regressed by more than {tolerance}% against baseline `{name}`: {}",
+                regressed.len(),
+                regressed.join(", ")
+            ));
+        }
+    }
+    if let Some(name) = &args.save_baseline {
+        let path = baseline_path(&target_dir(), name);
+        write_results(&path, &records)?;
+        println!("==> baseline `{name}` saved to {}", path.display());
+    }
+    outcome
+}
+
+/// Where the baseline `name` lives under the target directory `target`.
+fn baseline_path(target: &Path, name: &str) -> PathBuf {
+    target.join(BASELINES_DIR).join(format!("{name}.json"))
+}
+
+/// Reads a results file saved by `--save-baseline` (or written by `--json`), checking each
+/// record as a fresh one is checked.
+fn load_baseline(path: &Path) -> Result<Vec<BenchRecord>, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!(
+                "no baseline at {} (save one with `cargo xtask bench --save-baseline NAME`)",
+                path.display()
+            ));
+        }
+        Err(e) => return Err(format!("could not read baseline {}: {e}", path.display())),
+    };
+    parse_results(&text).map_err(|e| format!("baseline {}: {e}", path.display()))
+}
+
+/// Parses a results file: `{"schema": 1, "results": [...]}`.
+fn parse_results(text: &str) -> Result<Vec<BenchRecord>, String> {
+    let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    match value.get("schema").and_then(Value::as_u64) {
+        Some(SCHEMA) => {}
+        other => {
+            return Err(format!(
+                "schema {} where {SCHEMA} was expected",
+                other.map_or_else(|| "missing".to_owned(), |v| v.to_string())
+            ));
+        }
+    }
+    let results = value
+        .get("results")
+        .and_then(Value::as_array)
+        .ok_or("no `results` array")?;
+    let mut records = results
+        .iter()
+        .map(|r| parse_record(&r.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    sort_and_check_unique(&mut records)?;
+    Ok(records)
+}
+
+/// What became of one record present in both runs.
+#[derive(Clone, Debug, PartialEq)]
+enum Verdict {
+    /// Better, or worse by no more than the tolerance.
+    Ok,
+    /// Better by more than the tolerance.
+    Improved,
+    /// Worse by more than the tolerance.
+    Regressed,
+    /// The figures cannot be compared (the unit or direction changed, or the baseline is 0).
+    NotComparable(String),
+}
+
+/// One record present in both runs.
+#[derive(Clone, Debug, PartialEq)]
+struct Change {
+    name: String,
+    unit: String,
+    baseline: f64,
+    current: f64,
+    /// How much better Strata's figure got, in %: negative when it got worse, whichever way
+    /// the unit goes. `None` when not comparable.
+    better_pct: Option<f64>,
+    /// The median of the same for the peers both runs measured: when the peers moved as
+    /// much, the machine probably did. `None` when there is none.
+    peers_better_pct: Option<f64>,
+    verdict: Verdict,
+}
+
+/// A run compared with a baseline.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Comparison {
+    tolerance_pct: f64,
+    /// The records of both runs, by name.
+    changes: Vec<Change>,
+    /// Records of this run that the baseline lacks.
+    only_current: Vec<String>,
+    /// Records of the baseline that this run lacks.
+    only_baseline: Vec<String>,
+}
+
+/// How much better `current` is than `baseline`, in %, for a unit where higher is better or
+/// not; `None` when the baseline is 0 (or either is not finite).
+fn better_pct(baseline: f64, current: f64, higher_is_better: bool) -> Option<f64> {
+    if baseline == 0.0 || !baseline.is_finite() || !current.is_finite() {
+        return None;
+    }
+    let change = (current - baseline) / baseline.abs() * 100.0;
+    Some(if higher_is_better { change } else { -change })
+}
+
+/// Compares `current` with `baseline`: each record of both gets its change and verdict
+/// (worse by more than `tolerance_pct` % is a regression); records of only one are listed.
+fn compare(baseline: &[BenchRecord], current: &[BenchRecord], tolerance_pct: f64) -> Comparison {
+    let old: BTreeMap<&str, &BenchRecord> = baseline.iter().map(|r| (r.name.as_str(), r)).collect();
+    let new: BTreeMap<&str, &BenchRecord> = current.iter().map(|r| (r.name.as_str(), r)).collect();
+    let mut out = Comparison {
+        tolerance_pct,
+        ..Comparison::default()
+    };
+    for (name, cur) in &new {
+        let Some(base) = old.get(name) else {
+            out.only_current.push((*name).to_owned());
+            continue;
+        };
+        let mismatch = if base.unit != cur.unit {
+            Some(format!("unit was `{}`", base.unit))
+        } else if base.higher_is_better != cur.higher_is_better {
+            Some("higher_is_better changed".to_owned())
+        } else {
+            None
+        };
+        let better = better_pct(base.strata, cur.strata, cur.higher_is_better);
+        let verdict = match (mismatch, better) {
+            (Some(why), _) => Verdict::NotComparable(why),
+            (None, None) => Verdict::NotComparable("baseline figure is 0".to_owned()),
+            (None, Some(b)) if b < -tolerance_pct => Verdict::Regressed,
+            (None, Some(b)) if b > tolerance_pct => Verdict::Improved,
+            (None, Some(_)) => Verdict::Ok,
+        };
+        let comparable = !matches!(verdict, Verdict::NotComparable(_));
+        let peers: Vec<f64> = cur
+            .peers
+            .iter()
+            .filter(|_| comparable)
+            .filter_map(|(peer, v)| better_pct(*base.peers.get(peer)?, *v, cur.higher_is_better))
+            .collect();
+        out.changes.push(Change {
+            name: (*name).to_owned(),
+            unit: cur.unit.clone(),
+            baseline: base.strata,
+            current: cur.strata,
+            better_pct: better.filter(|_| comparable),
+            peers_better_pct: (!peers.is_empty()).then(|| median(&peers)),
+            verdict,
+        });
+    }
+    out.only_baseline = old
+        .keys()
+        .filter(|name| !new.contains_key(*name))
+        .map(|name| (*name).to_owned())
+        .collect();
+    out
+}
+
+/// The median of a non-empty list.
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// `+4.2% better`, `-12.0% worse`, `0.0%` (for anything that rounds to it).
+fn signed_pct(pct: f64) -> String {
+    if format!("{:.1}", pct.abs()) == "0.0" {
+        "0.0%".to_owned()
+    } else if pct > 0.0 {
+        format!("+{pct:.1}% better")
+    } else if pct < 0.0 {
+        format!("{pct:.1}% worse")
+    } else {
+        "0.0%".to_owned()
+    }
+}
+
+impl Comparison {
+    /// The names of the records that got worse by more than the tolerance.
+    fn regressed(&self) -> Vec<&str> {
+        self.changes
+            .iter()
+            .filter(|c| c.verdict == Verdict::Regressed)
+            .map(|c| c.name.as_str())
+            .collect()
+    }
+
+    /// The comparison for people: one row per record of both runs, the lists of records in
+    /// only one, and a summary line.
+    fn report(&self) -> String {
+        let mut rows = vec![vec![
+            "record".to_owned(),
+            "unit".to_owned(),
+            "baseline".to_owned(),
+            "now".to_owned(),
+            "change".to_owned(),
+            "peers' change".to_owned(),
+            String::new(),
+        ]];
+        for c in &self.changes {
+            rows.push(vec![
+                c.name.clone(),
+                c.unit.clone(),
+                figure(c.baseline, &c.unit),
+                figure(c.current, &c.unit),
+                c.better_pct.map_or_else(|| "-".to_owned(), signed_pct),
+                c.peers_better_pct
+                    .map_or_else(|| "-".to_owned(), signed_pct),
+                match &c.verdict {
+                    Verdict::Ok => String::new(),
+                    Verdict::Improved => "improved".to_owned(),
+                    Verdict::Regressed => "REGRESSED".to_owned(),
+                    Verdict::NotComparable(why) => format!("not comparable ({why})"),
+                },
+            ]);
+        }
+        let mut out = String::new();
+        if !self.changes.is_empty() {
+            let widths: Vec<usize> = (0..rows[0].len())
+                .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
+                .collect();
+            for row in &rows {
+                let cells: Vec<String> = row
+                    .iter()
+                    .zip(&widths)
+                    .enumerate()
+                    .map(|(i, (cell, w))| match i {
+                        0 | 1 | 6 => format!("{cell:<w$}"),
+                        _ => format!("{cell:>w$}"),
+                    })
+                    .collect();
+                out.push_str(cells.join("  ").trim_end());
+                out.push('\n');
+            }
+        }
+        if !self.only_current.is_empty() {
+            out.push_str(&format!(
+                "not in the baseline: {}\n",
+                self.only_current.join(", ")
+            ));
+        }
+        if !self.only_baseline.is_empty() {
+            out.push_str(&format!(
+                "not in this run: {}\n",
+                self.only_baseline.join(", ")
+            ));
+        }
+        let regressed = self.regressed();
+        if regressed.is_empty() {
+            out.push_str(&format!(
+                "==> no record is more than {}% worse than the baseline ({} compared)\n",
+                self.tolerance_pct,
+                self.changes.len()
+            ));
+        } else {
+            out.push_str(&format!(
+                "==> {} of {} records more than {}% worse than the baseline: {}\n",
+                regressed.len(),
+                self.changes.len(),
+                self.tolerance_pct,
+                regressed.join(", ")
+            ));
+        }
+        out
+    }
 }
 
 /// The parsed arguments of `cargo xtask bench`.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq)]
 struct BenchArgs {
     /// `--quick`.
     quick: bool,
@@ -119,6 +433,14 @@ struct BenchArgs {
     filter: Vec<String>,
     /// `-h`/`--help`.
     help: bool,
+    /// `--save-baseline NAME`.
+    save_baseline: Option<String>,
+    /// `--baseline NAME`.
+    baseline: Option<String>,
+    /// `--tolerance PCT`.
+    tolerance: Option<f64>,
+    /// `--fail-on-regression`.
+    fail_on_regression: bool,
 }
 
 impl BenchArgs {
@@ -138,18 +460,73 @@ impl BenchArgs {
                     Some(name) if !name.starts_with('-') => parsed.benches.push(name.clone()),
                     _ => return Err(format!("`--bench` needs a bench name\n\n{USAGE}")),
                 },
-                _ => {
-                    if let Some(path) = arg.strip_prefix("--json=") {
-                        parsed.json = Some(path.into());
-                    } else if let Some(name) = arg.strip_prefix("--bench=") {
-                        parsed.benches.push(name.to_owned());
-                    } else {
-                        return Err(format!("unexpected argument `{arg}`\n\n{USAGE}"));
-                    }
+                "--fail-on-regression" => parsed.fail_on_regression = true,
+                "--save-baseline" | "--baseline" | "--tolerance" => {
+                    let value = iter
+                        .next()
+                        .filter(|v| !v.starts_with('-'))
+                        .ok_or_else(|| format!("`{arg}` needs a value\n\n{USAGE}"))?;
+                    parsed.set(arg, value)?;
                 }
+                _ => match arg.split_once('=') {
+                    Some((
+                        option @ ("--json" | "--bench" | "--save-baseline" | "--baseline"
+                        | "--tolerance"),
+                        value,
+                    )) => parsed.set(option, value)?,
+                    _ => return Err(format!("unexpected argument `{arg}`\n\n{USAGE}")),
+                },
             }
         }
+        if parsed.fail_on_regression && parsed.baseline.is_none() {
+            return Err(format!(
+                "`--fail-on-regression` needs `--baseline NAME`\n\n{USAGE}"
+            ));
+        }
+        if parsed.tolerance.is_some() && parsed.baseline.is_none() {
+            return Err(format!("`--tolerance` needs `--baseline NAME`\n\n{USAGE}"));
+        }
         Ok(parsed)
+    }
+
+    /// Sets the option `option` (given as `--option=value` or `--option value`).
+    fn set(&mut self, option: &str, value: &str) -> Result<(), String> {
+        match option {
+            "--json" => self.json = Some(value.into()),
+            "--bench" => self.benches.push(value.to_owned()),
+            "--save-baseline" => self.save_baseline = Some(baseline_name(value)?),
+            "--baseline" => self.baseline = Some(baseline_name(value)?),
+            "--tolerance" => {
+                let pct = value
+                    .trim_end_matches('%')
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|p| p.is_finite() && *p >= 0.0)
+                    .ok_or_else(|| {
+                        format!("`--tolerance` needs a percentage such as 10, not `{value}`")
+                    })?;
+                self.tolerance = Some(pct);
+            }
+            _ => unreachable!("no option {option}"),
+        }
+        Ok(())
+    }
+}
+
+/// Checks a baseline name: it becomes a file name, so ASCII letters, digits, `.`, `_` and `-`
+/// only, and not starting with `.`.
+fn baseline_name(name: &str) -> Result<String, String> {
+    let usable = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if usable {
+        Ok(name.to_owned())
+    } else {
+        Err(format!(
+            "`{name}` is not a usable baseline name (ASCII letters, digits, `.`, `_`, `-`)"
+        ))
     }
 }
 
@@ -572,6 +949,210 @@ mod tests {
         );
         assert!(lines[2].contains("0.91"), "10M / 11M:\n{t}");
         assert!(t.contains("boxed_ns_per_op 325.0"), "{t}");
+    }
+
+    /// A record of `unit` with Strata's figure and, optionally, moka's.
+    fn record(name: &str, unit: &str, higher_is_better: bool, strata: f64) -> BenchRecord {
+        BenchRecord {
+            name: name.to_owned(),
+            unit: unit.to_owned(),
+            higher_is_better,
+            strata,
+            peers: BTreeMap::new(),
+            detail: BTreeMap::new(),
+        }
+    }
+
+    fn with_moka(mut r: BenchRecord, moka: f64) -> BenchRecord {
+        r.peers.insert("moka".to_owned(), moka);
+        r
+    }
+
+    fn change<'a>(c: &'a Comparison, name: &str) -> &'a Change {
+        c.changes.iter().find(|c| c.name == name).unwrap()
+    }
+
+    #[test]
+    fn parses_baseline_arguments() {
+        let a = BenchArgs::parse(&strings(&[
+            "--quick",
+            "--save-baseline",
+            "main",
+            "--baseline=before",
+            "--tolerance",
+            "5",
+            "--fail-on-regression",
+        ]))
+        .unwrap();
+        assert_eq!(a.save_baseline.as_deref(), Some("main"));
+        assert_eq!(a.baseline.as_deref(), Some("before"));
+        assert_eq!(a.tolerance, Some(5.0));
+        assert!(a.fail_on_regression);
+        let a = BenchArgs::parse(&strings(&["--baseline", "b", "--tolerance=2.5%"])).unwrap();
+        assert_eq!(a.tolerance, Some(2.5));
+        assert!(!a.fail_on_regression);
+        let a = BenchArgs::parse(&strings(&["--save-baseline=quick1"])).unwrap();
+        assert_eq!(a.save_baseline.as_deref(), Some("quick1"));
+        assert_eq!(a.baseline, None);
+    }
+
+    #[test]
+    fn rejects_bad_baseline_arguments() {
+        let cases: [(&[&str], &str); 7] = [
+            (&["--baseline"], "`--baseline` needs a value"),
+            (
+                &["--save-baseline", "--quick"],
+                "`--save-baseline` needs a value",
+            ),
+            (
+                &["--baseline", "../etc/x"],
+                "`../etc/x` is not a usable baseline name",
+            ),
+            (
+                &["--save-baseline=a/b"],
+                "`a/b` is not a usable baseline name",
+            ),
+            (
+                &["--baseline", "b", "--tolerance", "ten"],
+                "`--tolerance` needs a percentage",
+            ),
+            (
+                &["--fail-on-regression"],
+                "`--fail-on-regression` needs `--baseline NAME`",
+            ),
+            (
+                &["--tolerance", "5"],
+                "`--tolerance` needs `--baseline NAME`",
+            ),
+        ];
+        for (args, want) in cases {
+            let err = BenchArgs::parse(&strings(args)).unwrap_err();
+            assert!(err.starts_with(want), "{args:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn baselines_round_trip_and_a_missing_one_names_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = baseline_path(dir.path(), "quick1");
+        assert!(path.ends_with("strata-baselines/quick1.json"), "{path:?}");
+        let err = load_baseline(&path).unwrap_err();
+        assert!(err.starts_with("no baseline at "), "{err}");
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        let mut records = vec![parse_record(RATIO).unwrap(), parse_record(GET_HIT).unwrap()];
+        sort_and_check_unique(&mut records).unwrap();
+        write_results(&path, &records).unwrap();
+        assert_eq!(load_baseline(&path).unwrap(), records);
+        std::fs::write(&path, r#"{"schema": 2, "results": []}"#).unwrap();
+        let err = load_baseline(&path).unwrap_err();
+        assert!(err.contains("schema 2"), "{err}");
+    }
+
+    #[test]
+    fn compares_in_the_direction_of_each_unit() {
+        let baseline = vec![
+            record("a.faster", "ops/s", true, 100.0),
+            record("b.slower", "ops/s", true, 100.0),
+            record("c.smaller", "bytes", false, 100.0),
+            record("d.bigger", "bytes", false, 100.0),
+            record("e.ratio_up_a_bit", "ratio", false, 1.0),
+            record("f.ops_down_a_bit", "ops/s", true, 100.0),
+            record("g.only_in_baseline", "s", false, 1.0),
+        ];
+        let current = vec![
+            record("a.faster", "ops/s", true, 120.0),
+            record("b.slower", "ops/s", true, 85.0),
+            record("c.smaller", "bytes", false, 80.0),
+            record("d.bigger", "bytes", false, 115.0),
+            record("e.ratio_up_a_bit", "ratio", false, 1.05),
+            record("f.ops_down_a_bit", "ops/s", true, 90.5),
+            record("h.only_in_this_run", "ops/s", true, 1.0),
+        ];
+        let c = compare(&baseline, &current, 10.0);
+
+        // Improvement, both directions.
+        assert_eq!(change(&c, "a.faster").verdict, Verdict::Improved);
+        assert!((change(&c, "a.faster").better_pct.unwrap() - 20.0).abs() < 1e-9);
+        assert_eq!(change(&c, "c.smaller").verdict, Verdict::Improved);
+        assert!((change(&c, "c.smaller").better_pct.unwrap() - 20.0).abs() < 1e-9);
+        // Regression when higher is better (fewer ops/s) and when lower is better (more
+        // bytes).
+        assert_eq!(change(&c, "b.slower").verdict, Verdict::Regressed);
+        assert!((change(&c, "b.slower").better_pct.unwrap() + 15.0).abs() < 1e-9);
+        assert_eq!(change(&c, "d.bigger").verdict, Verdict::Regressed);
+        assert!((change(&c, "d.bigger").better_pct.unwrap() + 15.0).abs() < 1e-9);
+        // Worse, but within the tolerance.
+        assert_eq!(change(&c, "e.ratio_up_a_bit").verdict, Verdict::Ok);
+        assert!((change(&c, "e.ratio_up_a_bit").better_pct.unwrap() + 5.0).abs() < 1e-9);
+        assert_eq!(change(&c, "f.ops_down_a_bit").verdict, Verdict::Ok);
+        // Records of one run only are listed, not compared.
+        assert_eq!(c.only_current, ["h.only_in_this_run"]);
+        assert_eq!(c.only_baseline, ["g.only_in_baseline"]);
+        assert_eq!(c.changes.len(), 6);
+        assert_eq!(c.regressed(), ["b.slower", "d.bigger"]);
+
+        let report = c.report();
+        assert!(report.contains("-15.0% worse"), "{report}");
+        assert_eq!(signed_pct(-0.01), "0.0%");
+        assert_eq!(signed_pct(0.04), "0.0%");
+        assert_eq!(signed_pct(0.06), "+0.1% better");
+        assert!(report.contains("+20.0% better"), "{report}");
+        assert!(report.contains("REGRESSED"), "{report}");
+        assert!(
+            report.contains("not in the baseline: h.only_in_this_run"),
+            "{report}"
+        );
+        assert!(
+            report.contains("not in this run: g.only_in_baseline"),
+            "{report}"
+        );
+        assert!(
+            report.contains(
+                "2 of 6 records more than 10% worse than the baseline: b.slower, d.bigger"
+            ),
+            "{report}"
+        );
+        let d_row = report.lines().find(|l| l.starts_with("d.bigger")).unwrap();
+        assert!(d_row.contains("REGRESSED"), "{report}");
+        let e_row = report
+            .lines()
+            .find(|l| l.starts_with("e.ratio_up_a_bit"))
+            .unwrap();
+        assert!(!e_row.contains("REGRESSED"), "{report}");
+
+        // A wider tolerance lets the same changes pass.
+        let c = compare(&baseline, &current, 20.0);
+        assert!(c.regressed().is_empty());
+        assert_eq!(change(&c, "a.faster").verdict, Verdict::Ok);
+        assert!(c.report().contains("no record is more than 20% worse"));
+    }
+
+    #[test]
+    fn compares_peers_and_refuses_mismatched_records() {
+        let baseline = vec![
+            with_moka(record("a", "ops/s", true, 100.0), 50.0),
+            record("b", "ops/s", true, 100.0),
+            record("z", "ops/s", true, 0.0),
+        ];
+        let current = vec![
+            with_moka(record("a", "ops/s", true, 80.0), 40.0),
+            record("b", "bytes", false, 100.0),
+            record("z", "ops/s", true, 5.0),
+        ];
+        let c = compare(&baseline, &current, 10.0);
+        let a = change(&c, "a");
+        assert_eq!(a.verdict, Verdict::Regressed);
+        assert!((a.peers_better_pct.unwrap() + 20.0).abs() < 1e-9);
+        let b = change(&c, "b");
+        assert!(matches!(&b.verdict, Verdict::NotComparable(why) if why.contains("unit")));
+        assert_eq!(b.better_pct, None);
+        assert!(matches!(change(&c, "z").verdict, Verdict::NotComparable(_)));
+        assert_eq!(c.regressed(), ["a"]);
+        assert!(c.report().contains("not comparable (unit was `ops/s`)"));
+        // Nothing in common: everything is listed, nothing regressed.
+        let c = compare(&baseline, &[], 10.0);
+        assert!(c.changes.is_empty() && c.regressed().is_empty());
+        assert_eq!(c.only_baseline, ["a", "b", "z"]);
     }
 
     #[test]

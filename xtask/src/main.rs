@@ -7,6 +7,7 @@
 mod bench;
 mod redis;
 mod resp;
+mod sim;
 mod test;
 
 use std::io::Write;
@@ -20,9 +21,14 @@ Usage: cargo xtask <COMMAND> [ARGS]
 Commands:
   test [-p CRATE]... [-- FILTER...]  fmt check, clippy, cargo-deny, then all tests against
                                      real Redis servers started for the run
-  bench [--quick] [--json PATH] [--bench NAME]... [-- FILTER]
+  bench [--quick] [--json PATH] [--bench NAME]... [--save-baseline NAME]
+        [--baseline NAME [--tolerance PCT] [--fail-on-regression]] [-- FILTER]
                                      benchmarks against moka, quick_cache, lru, ...;
                                      writes target/strata-bench.json
+  sim --trace PATH[,PATH..] --sizes N[,N..] [--policies LIST] [--threads N]
+      [--json PATH] [--csv PATH] [--plot PATH.png]
+                                     replay cache traces: hit ratios of Strata's policies,
+                                     lru, moka, quick_cache and OPT
   help [COMMAND]                     print this message or a command's usage";
 
 /// Entry point: runs the command and exits non-zero (with the reason on stderr) on failure.
@@ -62,10 +68,12 @@ fn dispatch(args: &[String]) -> Result<(), String> {
     match command.as_str() {
         "test" => test::run(&test::TestArgs::parse(rest)?),
         "bench" => bench::run(rest),
+        "sim" => sim::run(rest),
         "help" | "-h" | "--help" => {
             match rest.first().map(String::as_str) {
                 Some("test") => println!("{}", test::USAGE),
                 Some("bench") => println!("{}", bench::USAGE),
+                Some("sim") => println!("{}", sim::USAGE),
                 _ => println!("{USAGE}"),
             }
             Ok(())
@@ -139,6 +147,8 @@ mod tests {
         assert!(run(&["test", "--help"]).is_ok());
         assert!(run(&["help", "bench"]).is_ok());
         assert!(run(&["bench", "--help"]).is_ok());
+        assert!(run(&["help", "sim"]).is_ok());
+        assert!(run(&["sim", "--help"]).is_ok());
     }
 
     #[test]
