@@ -8,6 +8,7 @@
 use std::borrow::Borrow;
 use std::collections::BTreeSet;
 use std::hash::Hash;
+use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -58,7 +59,9 @@ pub(crate) struct Node<K, V> {
     pub(crate) value: V,
     /// Nanoseconds since the epoch; 0 = never.
     deadline: AtomicU64,
-    pub(crate) weight: u32,
+    /// Never zero (a zero weight counts as one), which also lets `Slot` use it as its niche:
+    /// a free slot costs no tag.
+    pub(crate) weight: NonZeroU32,
     prev: u32,
     next: u32,
     state: AtomicU8,
@@ -397,7 +400,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
             key,
             value,
             deadline: AtomicU64::new(0),
-            weight,
+            weight: NonZeroU32::new(weight).unwrap_or(NonZeroU32::MIN),
             prev: NIL,
             next: NIL,
             state: AtomicU8::new(0),
@@ -423,7 +426,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         self.push_back(WINDOW, idx);
         self.apply_expiry(idx, expiry, now);
         self.len += 1;
-        self.weight += u64::from(weight);
+        self.weight += u64::from(self.node(idx).weight.get());
         self.stats.inserts += 1;
         self.record_access(hash);
         self.drain_window(Some(idx));
@@ -479,12 +482,12 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         let old_weight;
         let old = {
             let n = self.node_mut(idx);
-            old_weight = n.weight;
-            n.weight = weight;
+            old_weight = n.weight.get();
+            n.weight = NonZeroU32::new(weight).unwrap_or(NonZeroU32::MIN);
             n.touch();
             std::mem::replace(&mut n.value, value)
         };
-        self.weight = self.weight - u64::from(old_weight) + u64::from(weight);
+        self.weight = self.weight - u64::from(old_weight) + u64::from(weight.max(1));
         self.stats.inserts += 1;
         if self.policy == EvictionPolicy::Lru && self.lists[WINDOW].tail != idx {
             self.move_to(WINDOW, idx);
@@ -513,7 +516,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         };
         self.free.push(idx);
         self.len -= 1;
-        self.weight -= u64::from(node.weight);
+        self.weight -= u64::from(node.weight.get());
         // Remember how often the entry was read while it was here.
         if let Some(a) = &mut self.adaptive
             && a.sketch.add(hash, node.freq())
