@@ -33,41 +33,44 @@ fn trace_path() -> PathBuf {
     }
 }
 
-/// Replays `pages` through a Strata cache; returns (seconds, hit ratio).
+/// Replays `pages` (get, insert on a miss); returns (seconds, hit ratio).
+fn replay(pages: &[u64], get: impl Fn(u64) -> bool, insert: impl Fn(u64)) -> (f64, f64) {
+    let start = Instant::now();
+    let mut hits = 0u64;
+    for &p in pages {
+        if get(p) {
+            hits += 1;
+        } else {
+            insert(p);
+        }
+    }
+    (
+        start.elapsed().as_secs_f64(),
+        hits as f64 / pages.len().max(1) as f64,
+    )
+}
+
+/// Replays `pages` through a Strata cache with the default policy.
 fn strata(pages: &[u64]) -> (f64, f64) {
     let cache: strata_memory::Cache<u64, ()> = strata_memory::Cache::builder()
         .max_entries(ENTRIES)
         .build()
         .expect("a valid cache");
-    let start = Instant::now();
-    let mut hits = 0u64;
-    for &p in pages {
-        if cache.get(&p).is_some() {
-            hits += 1;
-        } else {
-            cache.insert(p, ()).expect("unit values always fit");
-        }
-    }
-    let secs = start.elapsed().as_secs_f64();
+    let out = replay(
+        pages,
+        |p| cache.get(&p).is_some(),
+        |p| cache.insert(p, ()).expect("unit values always fit"),
+    );
     black_box(&cache);
-    (secs, hits as f64 / pages.len().max(1) as f64)
+    out
 }
 
-/// Replays `pages` through quick_cache; returns (seconds, hit ratio).
+/// Replays `pages` through quick_cache.
 fn quick_cache(pages: &[u64]) -> (f64, f64) {
     let cache = quick_cache::sync::Cache::<u64, ()>::new(ENTRIES as usize);
-    let start = Instant::now();
-    let mut hits = 0u64;
-    for &p in pages {
-        if cache.get(&p).is_some() {
-            hits += 1;
-        } else {
-            cache.insert(p, ());
-        }
-    }
-    let secs = start.elapsed().as_secs_f64();
+    let out = replay(pages, |p| cache.get(&p).is_some(), |p| cache.insert(p, ()));
     black_box(&cache);
-    (secs, hits as f64 / pages.len().max(1) as f64)
+    out
 }
 
 fn main() {

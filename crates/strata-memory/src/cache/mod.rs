@@ -366,8 +366,9 @@ where
         self.notify(evicted);
     }
 
-    /// Returns the live value without counting a read or refreshing recency or idle time.
-    pub fn peek<Q>(&self, key: &Q) -> Option<V>
+    /// Looks at the live node under `key` without counting a read: `f` gets the node and the
+    /// time, under the shard's shared lock.
+    fn inspect<Q, R>(&self, key: &Q, f: impl FnOnce(&Node<K, V>, Timestamp) -> R) -> Option<R>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
@@ -377,7 +378,16 @@ where
         let shard = self.shard_of(hash).lock.read();
         let idx = shard.find(hash, key)?;
         let node = shard.get_node(idx);
-        (!node.is_expired(now)).then(|| node.value.clone())
+        (!node.is_expired(now)).then(|| f(node, now))
+    }
+
+    /// Returns the live value without counting a read or refreshing recency or idle time.
+    pub fn peek<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.inspect(key, |node, _| node.value.clone())
     }
 
     /// True when a live value is stored under `key` (not counted as a read).
@@ -395,12 +405,7 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let hash = self.hash(key);
-        let now = self.now();
-        let shard = self.shard_of(hash).lock.read();
-        let idx = shard.find(hash, key)?;
-        let node = shard.get_node(idx);
-        (!node.is_expired(now)).then(|| node.remaining(now))
+        self.inspect(key, |node, now| node.remaining(now))
     }
 
     fn resolve(&self, opts: EntryOptions, now: &impl Fn() -> Timestamp) -> Expiry {
