@@ -89,14 +89,14 @@ async fn main() -> Result<(), strata::Error> {
         served += 1;
     }
     println!(
-        "get_or_load        -> {served} callers served, loader called {} time(s)",
+        "get_or_load       -> {served} callers served, loader called {} time(s)",
         loader_calls.load(Ordering::SeqCst)
     );
 
     // 5. Stats.
     let stats = users.stats();
     println!(
-        "stats              -> entries {}, hits {}, misses {}, hit ratio {:.2}, expired {}",
+        "stats             -> entries {}, hits {}, misses {}, hit ratio {:.2}, expired {}",
         stats.entries,
         stats.hits,
         stats.misses,
