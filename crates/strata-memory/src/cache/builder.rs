@@ -8,6 +8,7 @@ use std::time::Duration;
 use hashbrown::DefaultHashBuilder;
 use strata_core::{Error, EvictionReason, Result, SharedClock, SystemClock};
 
+use super::counters::Counters;
 use super::policy::tuner::Sampler;
 use super::shard::Shard;
 use super::{Cache, EvictionPolicy, Inner, Listener, ShardCell, Weigher};
@@ -197,6 +198,7 @@ where
                 listener: self.listener,
                 entries: AtomicU64::new(0),
                 weight: AtomicU64::new(0),
+                counters: Counters::new(),
                 sampler: (self.policy == EvictionPolicy::Adaptive)
                     .then(|| Sampler::new(self.max_entries.unwrap_or(DEFAULT_TUNED_CAPACITY))),
             }),

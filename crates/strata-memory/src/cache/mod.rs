@@ -1,6 +1,7 @@
 //! The generic in-memory cache core, [`Cache<K, V>`].
 
 mod builder;
+mod counters;
 mod policy;
 mod shard;
 
@@ -19,6 +20,7 @@ use strata_core::{
 pub use builder::CacheBuilder;
 pub use policy::EvictionPolicy;
 
+use counters::Counters;
 use policy::tuner::Sampler;
 use shard::{Expiry, Node, Shard};
 
@@ -99,31 +101,17 @@ pub struct CacheStats {
     pub evictions: EvictionCounts,
 }
 
-/// A shard and its request counters, on their own cache lines.
+/// A shard on its own cache lines.
 #[repr(align(128))]
 pub(crate) struct ShardCell<K, V> {
     lock: RwLock<Shard<K, V>>,
-    hits: AtomicU64,
-    misses: AtomicU64,
 }
 
 impl<K: Hash + Eq, V> ShardCell<K, V> {
     pub(crate) fn new(shard: Shard<K, V>) -> Self {
         ShardCell {
             lock: RwLock::new(shard),
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
         }
-    }
-
-    #[inline]
-    fn hit(&self) {
-        self.hits.fetch_add(1, Ordering::Relaxed);
-    }
-
-    #[inline]
-    fn miss(&self) {
-        self.misses.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -143,6 +131,8 @@ pub(crate) struct Inner<K, V> {
     weight: AtomicU64,
     /// Chooses the adaptive policy's window size (adaptive policy only).
     sampler: Option<Sampler>,
+    /// Hits and misses, striped by thread.
+    counters: Counters,
 }
 
 /// A sharded, bounded, in-memory cache with per-entry TTL and time to idle.
@@ -307,7 +297,7 @@ where
         {
             let shard = cell.lock.read();
             let Some(idx) = shard.find(hash, key) else {
-                cell.miss();
+                self.inner.counters.miss();
                 return None;
             };
             let node = shard.get_node(idx);
@@ -315,12 +305,12 @@ where
             if now.is_none_or(|now| !node.is_expired(now)) {
                 if !shard.hits_reorder() {
                     shard.touch_shared(idx, now);
-                    cell.hit();
+                    self.inner.counters.hit();
                     return Some(node.value.clone());
                 }
             } else {
                 drop(shard);
-                cell.miss();
+                self.inner.counters.miss();
                 self.remove_expired(hash, key);
                 return None;
             }
@@ -328,18 +318,18 @@ where
         // Policies whose hits reorder: the exclusive lock.
         let mut shard = cell.lock.write();
         let Some(idx) = shard.find(hash, key) else {
-            cell.miss();
+            self.inner.counters.miss();
             return None;
         };
         let now = shard.get_node(idx).has_deadline().then(|| self.now());
         if now.is_some_and(|now| shard.get_node(idx).is_expired(now)) {
             drop(shard);
-            cell.miss();
+            self.inner.counters.miss();
             self.remove_expired(hash, key);
             return None;
         }
         shard.touch_exclusive(idx, now);
-        cell.hit();
+        self.inner.counters.hit();
         Some(shard.get_node(idx).value.clone())
     }
 
@@ -796,14 +786,15 @@ where
 
     /// A snapshot of the counters (sums over the shards).
     pub fn stats(&self) -> CacheStats {
+        let (hits, misses) = self.inner.counters.totals();
         let mut s = CacheStats {
             entries: self.entry_count(),
             weight: self.weighted_size(),
+            hits,
+            misses,
             ..CacheStats::default()
         };
         for cell in self.inner.shards.iter() {
-            s.hits += cell.hits.load(Ordering::Relaxed);
-            s.misses += cell.misses.load(Ordering::Relaxed);
             let shard = cell.lock.read();
             s.inserts += shard.stats.inserts;
             s.evictions.merge(&shard.stats.evictions);
