@@ -12,6 +12,7 @@
 //! See `benches/README.md` for how to add a record.
 #![forbid(unsafe_code)]
 
+pub mod contract;
 pub mod passthrough;
 pub mod record;
 pub mod runner;

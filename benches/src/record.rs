@@ -4,27 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-/// What starts the stdout line carrying a record; `cargo xtask bench` collects these lines.
-pub const RECORD_PREFIX: &str = "STRATA_RECORD ";
-
-/// The peer keys a record may use.
-pub const PEER_KEYS: &[&str] = &[
-    "moka",
-    "quick_cache",
-    "lru",
-    "redis_rs",
-    "fred",
-    "cache_core",
-];
-
-/// The unit of throughput records.
-pub const OPS_PER_SEC: &str = "ops/s";
-
-/// The unit of memory records (such as bytes per entry; lower is better).
-pub const BYTES: &str = "bytes";
-
-/// The unit of records that are themselves a ratio (and have no peers).
-pub const RATIO: &str = "ratio";
+pub use crate::contract::{BYTES, OPS_PER_SEC, PEER_KEYS, RATIO, RECORD_PREFIX};
 
 /// One result: Strata's figure and, for the same work, each peer's.
 ///

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use criterion::{Bencher, BenchmarkFilter, BenchmarkId, Criterion, Throughput};
 
-use crate::record::{OPS_PER_SEC, Record};
+use crate::contract::format_figure;
+use crate::record::Record;
 
 /// The environment variable that selects the short settings ([`Settings::quick`]) when set
 /// to anything but `0` or the empty string.
@@ -352,28 +353,6 @@ impl Runner {
             }
             println!("{line}");
         }
-    }
-}
-
-/// Formats a figure for people: ops/s scaled (`24.1M`), anything else with 4 significant
-/// digits.
-pub fn format_figure(value: f64, unit: &str) -> String {
-    if unit == OPS_PER_SEC {
-        let (scaled, suffix) = if value >= 1e9 {
-            (value / 1e9, "G")
-        } else if value >= 1e6 {
-            (value / 1e6, "M")
-        } else if value >= 1e3 {
-            (value / 1e3, "k")
-        } else {
-            (value, "")
-        };
-        format!("{scaled:.2}{suffix}")
-    } else if value != 0.0 && (value.abs() >= 1e5 || value.abs() < 1e-3) {
-        format!("{value:.3e}")
-    } else {
-        let digits = 3 - value.abs().log10().floor().clamp(-3.0, 3.0) as i32;
-        format!("{value:.*}", digits.max(0) as usize)
     }
 }
 

@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+use crate::contract::{PEER_KEYS, RECORD_PREFIX, SCHEMA, format_figure};
 use crate::{cargo, workspace_root};
 
 /// Usage of `cargo xtask bench`.
@@ -47,22 +48,6 @@ const BASELINES_DIR: &str = "strata-baselines";
 
 /// The environment variable selecting the short settings in the bench binaries.
 const QUICK_ENV: &str = "STRATA_BENCH_QUICK";
-
-/// What starts a record line on the bench binaries' stdout.
-const RECORD_PREFIX: &str = "STRATA_RECORD ";
-
-/// The version of the results file's layout.
-const SCHEMA: u64 = 1;
-
-/// The peer keys a record may use (the same list as `strata_benches::PEER_KEYS`).
-const PEER_KEYS: &[&str] = &[
-    "moka",
-    "quick_cache",
-    "lru",
-    "redis_rs",
-    "fred",
-    "cache_core",
-];
 
 /// Runs `cargo xtask bench` with the arguments following `bench`.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
@@ -356,8 +341,8 @@ impl Comparison {
             rows.push(vec![
                 c.name.clone(),
                 c.unit.clone(),
-                figure(c.baseline, &c.unit),
-                figure(c.current, &c.unit),
+                format_figure(c.baseline, &c.unit),
+                format_figure(c.current, &c.unit),
                 c.better_pct.map_or_else(|| "-".to_owned(), signed_pct),
                 c.peers_better_pct
                     .map_or_else(|| "-".to_owned(), signed_pct),
@@ -707,27 +692,6 @@ fn write_results(path: &Path, records: &[BenchRecord]) -> Result<(), String> {
         .map_err(|e| format!("could not write {}: {e}", path.display()))
 }
 
-/// Formats a figure: ops/s scaled (`24.10M`), anything else with about 4 significant digits.
-fn figure(value: f64, unit: &str) -> String {
-    if unit == "ops/s" {
-        let (scaled, suffix) = if value >= 1e9 {
-            (value / 1e9, "G")
-        } else if value >= 1e6 {
-            (value / 1e6, "M")
-        } else if value >= 1e3 {
-            (value / 1e3, "k")
-        } else {
-            (value, "")
-        };
-        format!("{scaled:.2}{suffix}")
-    } else if value != 0.0 && (value.abs() >= 1e5 || value.abs() < 1e-3) {
-        format!("{value:.3e}")
-    } else {
-        let digits = 3 - value.abs().log10().floor().clamp(-3.0, 3.0) as i32;
-        format!("{value:.*}", digits.max(0) as usize)
-    }
-}
-
 /// The table: one row per record with Strata's figure and, per peer, its figure and
 /// Strata/peer; then the supporting figures of records that have some.
 fn table(records: &[BenchRecord]) -> String {
@@ -744,11 +708,15 @@ fn table(records: &[BenchRecord]) -> String {
     }
     rows.push(header);
     for r in records {
-        let mut row = vec![r.name.clone(), r.unit.clone(), figure(r.strata, &r.unit)];
+        let mut row = vec![
+            r.name.clone(),
+            r.unit.clone(),
+            format_figure(r.strata, &r.unit),
+        ];
         for p in &peers {
             match r.peers.get(*p) {
                 Some(v) => {
-                    row.push(figure(*v, &r.unit));
+                    row.push(format_figure(*v, &r.unit));
                     row.push(format!("{:.2}", r.strata / v));
                 }
                 None => row.extend(["-".to_owned(), "-".to_owned()]),
@@ -780,7 +748,7 @@ fn table(records: &[BenchRecord]) -> String {
         let detail: Vec<String> = r
             .detail
             .iter()
-            .map(|(k, v)| format!("{k} {}", figure(*v, "")))
+            .map(|(k, v)| format!("{k} {}", format_figure(*v, "")))
             .collect();
         out.push_str(&format!("  {}: {}\n", r.name, detail.join(", ")));
     }
@@ -1157,9 +1125,9 @@ mod tests {
 
     #[test]
     fn figures_read_well() {
-        assert_eq!(figure(24_100_000.0, "ops/s"), "24.10M");
-        assert_eq!(figure(1.2341, "ratio"), "1.234");
-        assert_eq!(figure(325.0, ""), "325.0");
-        assert_eq!(figure(2.5e9, "bytes"), "2.500e9");
+        assert_eq!(format_figure(24_100_000.0, "ops/s"), "24.10M");
+        assert_eq!(format_figure(1.2341, "ratio"), "1.234");
+        assert_eq!(format_figure(325.0, ""), "325.0");
+        assert_eq!(format_figure(2.5e9, "bytes"), "2.500e9");
     }
 }

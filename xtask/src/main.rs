@@ -5,6 +5,10 @@
 //! [`redis::Servers`] for real Redis servers.
 
 mod bench;
+/// The benchmark record contract, shared with the bench binaries (std only).
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../benches/src/contract.rs"]
+mod contract;
 mod redis;
 mod resp;
 mod sim;
