@@ -458,7 +458,7 @@ fn wait_for_cluster(nodes: &[Node], expected: &[(&str, String)]) -> Result<(), S
     loop {
         let mut waiting_for = None;
         for node in nodes {
-            let info = cmd(node, &["CLUSTER", "INFO"])?.text();
+            let info = resp::text(&cmd(node, &["CLUSTER", "INFO"])?);
             let ready = expected
                 .iter()
                 .all(|(field, value)| info_field(&info, field) == Some(value.as_str()));
@@ -474,7 +474,7 @@ fn wait_for_cluster(nodes: &[Node], expected: &[(&str, String)]) -> Result<(), S
             let wanted: Vec<String> = expected.iter().map(|(f, v)| format!("{f}:{v}")).collect();
             let wanted = wanted.join(", ");
             let nodes_view = cmd(node, &["CLUSTER", "NODES"])
-                .map(|r| r.text())
+                .map(|r| resp::text(&r))
                 .unwrap_or_default();
             return Err(StartError::Failed(format!(
                 "the Redis cluster did not reach {wanted} within {CLUSTER_TIMEOUT:?}; node on \
@@ -537,11 +537,9 @@ mod tests {
         assert_eq!((k1, k2), (REDIS_URL_ENV, CLUSTER_URLS_ENV));
         assert_eq!(url, format!("redis://127.0.0.1:{}/", ports[0]));
         assert_eq!(cluster.split(',').count(), CLUSTER_MASTERS);
-        let info = resp::command(ports[1], &["CLUSTER", "INFO"])
-            .unwrap()
-            .text();
+        let info = resp::text(&resp::command(ports[1], &["CLUSTER", "INFO"]).unwrap());
         assert_eq!(info_field(&info, "cluster_state"), Some("ok"));
-        let standalone = resp::command(ports[0], &["INFO", "server"]).unwrap().text();
+        let standalone = resp::text(&resp::command(ports[0], &["INFO", "server"]).unwrap());
         assert_eq!(info_field(&standalone, "redis_mode"), Some("standalone"));
 
         assert_eq!(servers.stop(), 1 + CLUSTER_MASTERS);

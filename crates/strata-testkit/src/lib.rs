@@ -24,3 +24,4 @@
 pub mod conformance;
 pub mod fault;
 pub mod redis_server;
+pub mod resp;
