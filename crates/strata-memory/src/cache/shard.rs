@@ -20,6 +20,9 @@ use super::policy::sketch::{MAX_COUNT, Sketch};
 
 const NIL: u32 = u32::MAX;
 
+/// The entries a new shard's frequency sketch is first sized for.
+const INITIAL_SKETCH: u64 = 4_096;
+
 /// The lists a node can be on. The simple policies use only `WINDOW`.
 const WINDOW: usize = 0;
 const PROBATION: usize = 1;
@@ -178,7 +181,9 @@ impl<K: Hash + Eq, V> Shard<K, V> {
     /// A shard for a share of `capacity` entries (0 when unbounded).
     pub(crate) fn new(seed: u64, policy: EvictionPolicy, capacity: u64) -> Self {
         let adaptive = (policy == EvictionPolicy::Adaptive).then(|| Adaptive {
-            sketch: Sketch::new(capacity.max(64)),
+            // Sized for what the shard holds, growing with it up to its share of the limit,
+            // so a cache configured for millions of entries but holding few stays small.
+            sketch: Sketch::new(INITIAL_SKETCH.min(capacity.max(64))),
             share: super::policy::tuner::SHARES[super::policy::tuner::INITIAL_SHARE],
             capacity,
             candidate: NIL,
@@ -534,6 +539,19 @@ impl<K: Hash + Eq, V> Shard<K, V> {
     }
 
     fn record_access(&mut self, hash: u64) {
+        let len = self.len;
+        if let Some(a) = &mut self.adaptive {
+            let limit = if a.capacity == 0 {
+                u64::MAX
+            } else {
+                a.capacity
+            };
+            let sized_for = a.sketch.capacity();
+            if len > sized_for && sized_for < limit {
+                // Grow (history restarts; this happens only while the shard fills).
+                a.sketch = Sketch::new(len.saturating_mul(2).min(limit));
+            }
+        }
         if let Some(a) = &mut self.adaptive
             && a.sketch.add(hash, 1)
         {

@@ -14,6 +14,8 @@ pub(crate) struct Sketch {
     mask: usize,
     additions: u64,
     sample_size: u64,
+    /// The entries the sketch is sized for.
+    capacity: u64,
 }
 
 /// One multiply-xorshift mix of the key's hash; its bits pick the word and the counters.
@@ -31,7 +33,13 @@ impl Sketch {
             mask: words - 1,
             additions: 0,
             sample_size: capacity.max(16).saturating_mul(10),
+            capacity,
         }
+    }
+
+    /// The entries the sketch is sized for.
+    pub(crate) fn capacity(&self) -> u64 {
+        self.capacity
     }
 
     fn word(&self, mixed: u64) -> usize {

@@ -21,8 +21,11 @@ pub(crate) const SHARES: [f64; 7] = [0.01, 0.04, 0.1, 0.2, 0.4, 0.6, 0.8];
 pub(crate) const INITIAL_SHARE: usize = 0;
 /// Mini caches hold at least this many entries (small caches are sampled more densely).
 const MIN_MINI: u64 = 256;
-/// The sparsest sampling: one key in this many.
+/// The sparsest sampling for caches up to `MAX_MINI * MAX_RATE` entries: one key in this many.
 const MAX_RATE: u64 = 32;
+/// Mini caches hold at most this many entries: very large caches are sampled more sparsely
+/// than `MAX_RATE`, so the tuner's memory stays bounded (seven minis, about 2 MB at most).
+const MAX_MINI: u64 = 8_192;
 const PROTECTED_SHARE: f64 = 0.8;
 /// A decision every this many sampled accesses per mini-cache entry.
 const PERIOD_PER_ENTRY: u64 = 2;
@@ -208,6 +211,7 @@ impl Tuner {
         } else {
             rate.next_power_of_two() / 2
         };
+        let rate = rate.max(capacity.div_ceil(MAX_MINI).next_power_of_two());
         let mini = (capacity / rate).max(16) as usize;
         Tuner {
             rate_mask: rate - 1,
@@ -352,6 +356,14 @@ mod tests {
         }
         s.drain();
         assert!((0.0..=1.0).contains(&s.share()));
+    }
+
+    #[test]
+    fn huge_caches_get_bounded_minis() {
+        let t = Tuner::new(1 << 40);
+        assert!(t.minis.iter().all(|m| m.keys.len() as u64 <= MAX_MINI + 1));
+        let t = Tuner::new(160_000);
+        assert_eq!(t.rate_mask + 1, 32);
     }
 
     #[test]
