@@ -4,25 +4,32 @@
 use std::sync::Arc;
 
 use strata_core::{ManualClock, SharedClock, StoreExt};
-use strata_memory::MemoryStore;
+use strata_memory::{EvictionPolicy, MemoryStore};
 use strata_testkit::conformance::{self, RunContext, StoreFactory, TimeControl};
 use strata_testkit::fault::{FaultLayer, FaultStore};
 
 /// Fresh memory stores reading one manual clock, so TTL cases advance it instead of sleeping.
 struct Memory {
     clock: Arc<ManualClock>,
+    policy: EvictionPolicy,
 }
 
 impl Memory {
     fn new() -> Self {
+        Self::with_policy(EvictionPolicy::default())
+    }
+
+    fn with_policy(policy: EvictionPolicy) -> Self {
         Memory {
             clock: Arc::new(ManualClock::new()),
+            policy,
         }
     }
 
     fn store(&self) -> MemoryStore {
         MemoryStore::builder()
             .clock(self.clock.clone() as SharedClock)
+            .eviction_policy(self.policy)
             .build()
             .expect("a memory store with default limits and a manual clock")
     }
@@ -72,4 +79,18 @@ async fn memory_store_behind_a_pass_through_layer_passes_the_conformance_suite()
     layered.assert_ok();
     assert_eq!(layered.skipped, direct.skipped);
     assert_eq!(layered.passed, direct.passed);
+}
+
+#[tokio::test]
+async fn every_eviction_policy_passes_the_conformance_suite() {
+    for policy in [
+        EvictionPolicy::Adaptive,
+        EvictionPolicy::Lru,
+        EvictionPolicy::TtlSoonest,
+        EvictionPolicy::Random,
+    ] {
+        let report = conformance::run(&Memory::with_policy(policy)).await;
+        assert!(report.failed.is_empty(), "{policy}: {report}");
+        assert!(report.skipped.is_empty(), "{policy}: {report}");
+    }
 }
