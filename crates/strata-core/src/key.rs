@@ -5,8 +5,9 @@
 //! up to a maximum length (1 KiB unless configured otherwise).
 
 use std::borrow::Borrow;
+use std::collections::HashSet;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use compact_str::CompactString;
 
@@ -24,15 +25,36 @@ pub const fn is_name_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'-'
 }
 
-/// A validated namespace name: `[A-Za-z0-9_.-]{1,64}`. Cloning is a reference-count increment.
+/// A validated namespace name: `[A-Za-z0-9_.-]{1,64}`.
+///
+/// Names are interned for the life of the process (each distinct name is stored once, at most
+/// 64 bytes), so a namespace is a `&'static str`: copying one into every key costs no
+/// reference count, which would otherwise be one shared cache line written by every lookup
+/// of every thread. Namespaces are a small, long-lived set (one per kind of data); do not
+/// mint one per request.
 ///
 /// ```
 /// use strata_core::{ErrorKind, Namespace};
 /// assert_eq!(Namespace::new("users").unwrap().as_str(), "users");
 /// assert_eq!(Namespace::new("a b").unwrap_err().kind(), ErrorKind::InvalidKey);
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Namespace(Arc<str>);
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Namespace(&'static str);
+
+/// Returns the interned copy of `name`, storing it on first use.
+fn intern(name: &str) -> &'static str {
+    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(|| Mutex::new(HashSet::new()))
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(&interned) = names.get(name) {
+        return interned;
+    }
+    let interned: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    names.insert(interned);
+    interned
+}
 
 impl Namespace {
     /// The name of the namespace used when none is given.
@@ -58,17 +80,17 @@ impl Namespace {
                 "namespace {name:?} has the character {ch:?} at byte {bad}; only [A-Za-z0-9_.-] is allowed"
             )));
         }
-        Ok(Namespace(Arc::from(name)))
+        Ok(Namespace(intern(name)))
     }
 
     /// The namespace called [`Namespace::DEFAULT`].
     pub fn default_namespace() -> Self {
-        Namespace(Arc::from(Self::DEFAULT))
+        Namespace(intern(Self::DEFAULT))
     }
 
     /// The name.
-    pub fn as_str(&self) -> &str {
-        &self.0
+    pub fn as_str(&self) -> &'static str {
+        self.0
     }
 }
 
@@ -80,19 +102,19 @@ impl Default for Namespace {
 
 impl fmt::Display for Namespace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.0)
     }
 }
 
 impl fmt::Debug for Namespace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Namespace({:?})", &*self.0)
+        write!(f, "Namespace({:?})", self.0)
     }
 }
 
 impl AsRef<str> for Namespace {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.0
     }
 }
 
@@ -105,7 +127,7 @@ impl std::str::FromStr for Namespace {
 
 impl serde::Serialize for Namespace {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
+        s.serialize_str(self.0)
     }
 }
 
@@ -153,7 +175,7 @@ impl Key {
             )));
         }
         Ok(Key {
-            namespace: namespace.clone(),
+            namespace: *namespace,
             id: CompactString::new(id),
         })
     }
@@ -259,6 +281,15 @@ mod tests {
             let e = Namespace::new(bad).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidKey, "{bad}");
         }
+    }
+
+    #[test]
+    fn namespaces_are_interned_once() {
+        let a = Namespace::new("interned-ns").unwrap();
+        let b = Namespace::new(String::from("interned-ns")).unwrap();
+        assert_eq!(a, b);
+        assert!(std::ptr::eq(a.as_str(), b.as_str()));
+        assert_ne!(a, Namespace::new("other-ns").unwrap());
     }
 
     #[test]

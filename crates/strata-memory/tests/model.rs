@@ -153,7 +153,7 @@ proptest! {
                     }
                     Op::InvalidatePattern(k) => {
                         let p = Pattern::new(format!("k[{k}-7]")).unwrap();
-                        let n = store.invalidate(&Invalidation::pattern(ns.clone(), p)).await.unwrap();
+                        let n = store.invalidate(&Invalidation::pattern(ns, p)).await.unwrap();
                         let now = model.now;
                         let mut removed = 0;
                         model.map.retain(|key, e| {

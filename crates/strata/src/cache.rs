@@ -54,7 +54,7 @@ impl<T> Clone for Cache<T> {
     fn clone(&self) -> Self {
         Cache {
             store: self.store.clone(),
-            namespace: self.namespace.clone(),
+            namespace: self.namespace,
             codec: self.codec,
             engine: self.engine.clone(),
             defaults: self.defaults.clone(),
@@ -248,13 +248,13 @@ where
 
     /// Removes the values of this namespace whose id matches `pattern`.
     pub async fn invalidate_pattern(&self, pattern: &str) -> Result<u64> {
-        let req = Invalidation::pattern(self.namespace.clone(), Pattern::new(pattern)?);
+        let req = Invalidation::pattern(self.namespace, Pattern::new(pattern)?);
         self.invalidate(&req).await
     }
 
     /// Removes every value of this namespace.
     pub async fn clear(&self) -> Result<u64> {
-        self.invalidate(&Invalidation::namespace(self.namespace.clone()))
+        self.invalidate(&Invalidation::namespace(self.namespace))
             .await
     }
 
@@ -325,7 +325,7 @@ where
             .map(|id| self.key(id))
             .collect::<Result<Vec<_>>>()?;
         let opts = LoadOptions::new().set_options(self.defaults.clone());
-        let namespace = self.namespace.clone();
+        let namespace = self.namespace;
         let max = self.max_key_len;
         let loader = &loader;
         self.engine
@@ -335,7 +335,7 @@ where
                 &self.codec,
                 &opts,
                 move |missing: Vec<Key>| {
-                    let namespace = namespace.clone();
+                    let namespace = namespace;
                     let ids = missing.iter().map(|k| k.id().to_owned()).collect();
                     let fut = loader(ids);
                     async move {

@@ -243,7 +243,7 @@ async fn unsupported_operations_say_so<S: Store>(cx: &Cx<S>) -> CaseResult {
             unsupported,
             "scan without SCAN",
         )?;
-        let req = Invalidation::pattern(ns.clone(), Pattern::all());
+        let req = Invalidation::pattern(ns, Pattern::all());
         expect_kind(
             s.invalidate(&req).await,
             unsupported,
@@ -259,7 +259,7 @@ async fn unsupported_operations_say_so<S: Store>(cx: &Cx<S>) -> CaseResult {
         )?;
     }
     if !cx.has(Capabilities::CLEAR) {
-        let req = Invalidation::namespace(ns.clone());
+        let req = Invalidation::namespace(ns);
         expect_kind(
             s.invalidate(&req).await,
             unsupported,

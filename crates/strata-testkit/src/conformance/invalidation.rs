@@ -88,8 +88,8 @@ async fn invalidate_pattern_removes_matching_ids<S: Store>(cx: &Cx<S>) -> CaseRe
     for key in [&user1, &user2, &user10, &admin1, &other_user1] {
         cx.store().set(key, b("v"), SetOptions::new()).await?;
     }
-    let req = Invalidation::pattern(ns.clone(), Pattern::new("user:?")?)
-        .triggered_by("conformance:pattern");
+    let req =
+        Invalidation::pattern(ns, Pattern::new("user:?")?).triggered_by("conformance:pattern");
     check_eq(
         req.reason,
         InvalidationReason::PatternBased,
@@ -153,7 +153,7 @@ async fn invalidate_namespace_removes_only_that_namespace<S: Store>(cx: &Cx<S>) 
     for key in in_ns.iter().chain([&outside]) {
         cx.store().set(key, b("v"), SetOptions::new()).await?;
     }
-    let req = Invalidation::namespace(ns.clone())
+    let req = Invalidation::namespace(ns)
         .reason(InvalidationReason::DataChanged)
         .triggered_by("conformance:namespace");
     check_eq(

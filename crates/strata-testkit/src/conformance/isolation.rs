@@ -61,7 +61,7 @@ async fn invalidate_namespace_leaves_same_ids_elsewhere<S: Store>(cx: &Cx<S>) ->
     }
     check_eq(
         cx.store()
-            .invalidate(&Invalidation::namespace(ns_a.clone()))
+            .invalidate(&Invalidation::namespace(ns_a))
             .await?,
         3,
         "invalidating namespace a",
@@ -106,7 +106,7 @@ async fn scan_keeps_namespaces_sharing_a_prefix_apart<S: Store>(cx: &Cx<S>) -> C
     )?;
     let removed = cx
         .store()
-        .invalidate(&Invalidation::pattern(short.clone(), Pattern::all()))
+        .invalidate(&Invalidation::pattern(short, Pattern::all()))
         .await?;
     check_eq(removed, 2, format!("pattern invalidation of {short}:*"))?;
     for id in ["1", "3", "x:1"] {
@@ -135,7 +135,7 @@ async fn invalidate_namespace_keeps_namespaces_sharing_a_prefix_apart<S: Store>(
         .await?;
     check_eq(
         cx.store()
-            .invalidate(&Invalidation::namespace(short.clone()))
+            .invalidate(&Invalidation::namespace(short))
             .await?,
         1,
         format!("invalidating namespace {short}"),
