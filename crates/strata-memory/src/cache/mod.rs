@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crossbeam_utils::sync::ShardedLock;
 use hashbrown::DefaultHashBuilder;
-use parking_lot::RwLock;
 use strata_core::{
     Error, ErrorKind, EvictionCounts, EvictionReason, Result, SharedClock, Timestamp,
 };
@@ -101,16 +101,19 @@ pub struct CacheStats {
     pub evictions: EvictionCounts,
 }
 
-/// A shard on its own cache lines.
+/// A shard on its own cache lines, behind a reader-sharded lock: a reader locks only its own
+/// thread's slice of the lock, so hits on different cores never write the same cache line (a
+/// plain `RwLock` made every hit write the shard's lock word, and two threads lost most of
+/// their throughput to it); a writer locks every slice.
 #[repr(align(128))]
 pub(crate) struct ShardCell<K, V> {
-    lock: RwLock<Shard<K, V>>,
+    lock: ShardedLock<Shard<K, V>>,
 }
 
 impl<K: Hash + Eq, V> ShardCell<K, V> {
     pub(crate) fn new(shard: Shard<K, V>) -> Self {
         ShardCell {
-            lock: RwLock::new(shard),
+            lock: ShardedLock::new(shard),
         }
     }
 }
@@ -295,7 +298,10 @@ where
             s.record(hash);
         }
         {
-            let shard = cell.lock.read();
+            let shard = cell
+                .lock
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let Some(idx) = shard.find(hash, key) else {
                 self.inner.counters.miss();
                 return None;
@@ -316,7 +322,10 @@ where
             }
         }
         // Policies whose hits reorder: the exclusive lock.
-        let mut shard = cell.lock.write();
+        let mut shard = cell
+            .lock
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let Some(idx) = shard.find(hash, key) else {
             self.inner.counters.miss();
             return None;
@@ -341,7 +350,11 @@ where
     {
         let now = self.now();
         let mut evicted = Vec::new();
-        let mut shard = self.shard_of(hash).lock.write();
+        let mut shard = self
+            .shard_of(hash)
+            .lock
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let Some(idx) = shard.find(hash, key) else {
             return;
         };
@@ -365,7 +378,11 @@ where
     {
         let hash = self.hash(key);
         let now = self.now();
-        let shard = self.shard_of(hash).lock.read();
+        let shard = self
+            .shard_of(hash)
+            .lock
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let idx = shard.find(hash, key)?;
         let node = shard.get_node(idx);
         (!node.is_expired(now)).then(|| f(node, now))
@@ -464,7 +481,10 @@ where
         if let Some(s) = &self.inner.sampler {
             s.drain();
         }
-        let mut shard = cell.lock.write();
+        let mut shard = cell
+            .lock
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         self.sync_policy(&mut shard);
         let before = (shard.len, shard.weight);
         let mut idx = shard.find(hash, &key);
@@ -596,7 +616,10 @@ where
             if !self.over_limit() {
                 return;
             }
-            let mut shard = self.inner.shards[(start + step) % n].lock.write();
+            let mut shard = self.inner.shards[(start + step) % n]
+                .lock
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             self.sync_policy(&mut shard);
             while self.over_limit() {
                 let Some(victim) = shard.victim(None, &self.hasher()) else {
@@ -627,7 +650,11 @@ where
         let hash = self.hash(key);
         let now = self.now();
         let mut evicted = Vec::new();
-        let mut shard = self.shard_of(hash).lock.write();
+        let mut shard = self
+            .shard_of(hash)
+            .lock
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let idx = shard.find(hash, key)?;
         let before = (shard.len, shard.weight);
         let expired = shard.get_node(idx).is_expired(now);
@@ -657,7 +684,11 @@ where
     {
         let hash = self.hash(key);
         let now = self.now();
-        let mut shard = self.shard_of(hash).lock.write();
+        let mut shard = self
+            .shard_of(hash)
+            .lock
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let Some(idx) = shard.find(hash, key) else {
             return false;
         };
@@ -677,7 +708,10 @@ where
         let mut count = 0;
         for shard in self.inner.shards.iter() {
             let mut evicted = Vec::new();
-            let mut shard = shard.lock.write();
+            let mut shard = shard
+                .lock
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let before = (shard.len, shard.weight);
             for idx in shard.indices() {
                 let node = shard.get_node(idx);
@@ -709,7 +743,10 @@ where
         let now = self.now();
         let mut out = Vec::new();
         for shard in self.inner.shards.iter() {
-            let shard = shard.lock.read();
+            let shard = shard
+                .lock
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             for idx in shard.indices() {
                 let node = shard.get_node(idx);
                 if !node.is_expired(now) && select(&node.key) {
@@ -726,7 +763,10 @@ where
         let mut total = 0;
         let hasher = self.hasher();
         for shard in self.inner.shards.iter() {
-            let mut shard = shard.lock.write();
+            let mut shard = shard
+                .lock
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let before = (shard.len, shard.weight);
             let nodes = shard.pop_expired(now, per_shard, &hasher);
             let mut evicted = Vec::with_capacity(nodes.len());
@@ -795,7 +835,10 @@ where
             ..CacheStats::default()
         };
         for cell in self.inner.shards.iter() {
-            let shard = cell.lock.read();
+            let shard = cell
+                .lock
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             s.inserts += shard.stats.inserts;
             s.evictions.merge(&shard.stats.evictions);
         }
