@@ -1,0 +1,128 @@
+//! How Strata keys are written on Redis: `<prefix>:<namespace>:<id>` for values and
+//! `<prefix>#tag:<tag>` for tag sets.
+//!
+//! The prefix and namespaces are limited to `[A-Za-z0-9_.-]`, so no two prefixes can produce
+//! the same key, no brace in them turns part of a key into a Cluster hash tag, and a tag set
+//! (the `#` cannot appear in a prefix) never matches a value pattern.
+
+use strata_core::{Error, Key, Namespace, Pattern, Result, Tag};
+
+/// The longest prefix accepted.
+pub const MAX_PREFIX_LEN: usize = 64;
+
+/// Writes and reads the Redis names of a store's keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct KeyLayout {
+    prefix: String,
+}
+
+impl KeyLayout {
+    /// A layout for `prefix`, which must be 1 to 64 characters of `[A-Za-z0-9_.-]`.
+    pub(crate) fn new(prefix: &str) -> Result<Self> {
+        if prefix.is_empty() || prefix.len() > MAX_PREFIX_LEN {
+            return Err(Error::invalid_config(format!(
+                "key prefix `{prefix}` must be 1 to {MAX_PREFIX_LEN} characters, it has {}",
+                prefix.len()
+            )));
+        }
+        if let Some(bad) = prefix
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+        {
+            return Err(Error::invalid_config(format!(
+                "key prefix `{prefix}` has `{bad}`; only A-Z, a-z, 0-9, `_`, `.` and `-` are allowed, \
+                 so that two prefixes can never collide"
+            )));
+        }
+        Ok(KeyLayout {
+            prefix: prefix.to_owned(),
+        })
+    }
+
+    /// `<prefix>:<namespace>:<id>`.
+    pub(crate) fn data_key(&self, key: &Key) -> Vec<u8> {
+        let ns = key.namespace().as_str();
+        let id = key.id();
+        let mut out = Vec::with_capacity(self.prefix.len() + ns.len() + id.len() + 2);
+        out.extend_from_slice(self.prefix.as_bytes());
+        out.push(b':');
+        out.extend_from_slice(ns.as_bytes());
+        out.push(b':');
+        out.extend_from_slice(id.as_bytes());
+        out
+    }
+
+    /// `<prefix>#tag:<tag>`: the set of value keys that carry `tag`.
+    pub(crate) fn tag_key(&self, tag: &Tag) -> Vec<u8> {
+        format!("{}#tag:{}", self.prefix, tag.as_str()).into_bytes()
+    }
+
+    /// The SCAN pattern of the values of `namespace` whose id matches `pattern`.
+    pub(crate) fn match_in(&self, namespace: &Namespace, pattern: &Pattern) -> String {
+        format!(
+            "{}:{}:{}",
+            self.prefix,
+            namespace.as_str(),
+            pattern.as_str()
+        )
+    }
+
+    /// The SCAN pattern of every value under the prefix.
+    pub(crate) fn match_all(&self) -> String {
+        format!("{}:*", self.prefix)
+    }
+
+    /// The SCAN pattern of every tag set under the prefix.
+    pub(crate) fn match_all_tags(&self) -> String {
+        format!("{}#tag:*", self.prefix)
+    }
+
+    /// The Strata key of a Redis value key of `namespace` (from a SCAN reply).
+    pub(crate) fn parse_in(&self, namespace: &Namespace, raw: &[u8]) -> Result<Key> {
+        let text = std::str::from_utf8(raw)
+            .map_err(|_| Error::codec("a scanned Redis key is not UTF-8"))?;
+        let id = text
+            .strip_prefix(self.prefix.as_str())
+            .and_then(|r| r.strip_prefix(':'))
+            .and_then(|r| r.strip_prefix(namespace.as_str()))
+            .and_then(|r| r.strip_prefix(':'))
+            .ok_or_else(|| {
+                Error::codec(format!(
+                    "scanned Redis key `{text}` is not under `{}:{namespace}:`",
+                    self.prefix
+                ))
+            })?;
+        Key::new(namespace, id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_round_trips() {
+        let layout = KeyLayout::new("app-1.v2").unwrap();
+        let ns = Namespace::new("users").unwrap();
+        let key = Key::new(&ns, "42:{x}").unwrap();
+        let raw = layout.data_key(&key);
+        assert_eq!(raw, b"app-1.v2:users:42:{x}");
+        assert_eq!(layout.parse_in(&ns, &raw).unwrap(), key);
+        assert_eq!(
+            layout.tag_key(&Tag::new("org:7").unwrap()),
+            b"app-1.v2#tag:org:7"
+        );
+        assert_eq!(
+            layout.match_in(&ns, &Pattern::new("4*").unwrap()),
+            "app-1.v2:users:4*"
+        );
+    }
+
+    #[test]
+    fn bad_prefixes_are_refused() {
+        for bad in ["", "a:b", "a{b}", "a b", "a#b", "é", &"x".repeat(65)] {
+            let err = KeyLayout::new(bad).unwrap_err();
+            assert_eq!(err.kind(), strata_core::ErrorKind::InvalidConfig, "{bad}");
+        }
+    }
+}

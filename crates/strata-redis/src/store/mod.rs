@@ -1,0 +1,743 @@
+//! [`RedisStore`]: the [`Store`] on Redis.
+
+mod bulk;
+mod health;
+mod tags;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
+use redis::{Cmd, RedisResult, Value};
+use strata_core::{
+    Capabilities, CodecId, Entry, Error, ErrorKind, Health, Invalidation, Key, Meta, Namespace,
+    Now, Pattern, Result, Selector, SetMode, SetOptions, SetOutcome, Store, StoreInfo, StoreStats,
+    Timestamp, Ttl, TtlState,
+};
+
+use crate::breaker::{BreakerState, CircuitBreaker};
+use crate::builder::RedisStoreBuilder;
+use crate::config::RedisConfig;
+use crate::conn::{Conn, Routed, slot_of};
+use crate::error::{self, BACKEND};
+use crate::keys::KeyLayout;
+use crate::retry::Idempotency;
+use crate::scripts;
+use crate::stats::{Counters, RedisStats};
+use crate::value::{ValueFormat, is_integer};
+
+/// A [`Store`] on a standalone Redis server or a Redis Cluster.
+///
+/// Cheap to clone (clones share the connection, the breaker and the counters). Keys are
+/// written `<prefix>:<namespace>:<id>`, values as the core envelope (docs/format.md), counters
+/// as plain integers so that INCRBY works on them. See the crate documentation for an example.
+#[derive(Clone)]
+pub struct RedisStore {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) conn: Conn,
+    pub(crate) layout: KeyLayout,
+    pub(crate) format: ValueFormat,
+    pub(crate) config: RedisConfig,
+    pub(crate) breaker: CircuitBreaker,
+    pub(crate) counters: Counters,
+    /// `host:port` of the standalone server (for health reports).
+    pub(crate) address: String,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("config", &self.inner.config)
+            .field("breaker", &self.inner.breaker.state())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// A builder: give it a URL (or cluster nodes), then `connect().await`.
+    pub fn builder() -> RedisStoreBuilder {
+        RedisStoreBuilder::default()
+    }
+
+    /// Connects to the standalone server at `url` with every other setting at its default.
+    pub async fn connect(url: &str) -> Result<RedisStore> {
+        RedisStore::builder().url(url).connect().await
+    }
+
+    pub(crate) async fn from_config(config: RedisConfig) -> Result<RedisStore> {
+        let layout = config.validate()?;
+        let password = config.password.clone();
+        let target = match &config.topology {
+            Some(crate::config::Topology::Standalone(url)) => crate::secret::redact_url(url),
+            Some(crate::config::Topology::Cluster(urls)) => urls
+                .iter()
+                .map(|u| crate::secret::redact_url(u))
+                .collect::<Vec<_>>()
+                .join(", "),
+            None => String::new(),
+        };
+        let connecting = tokio::time::timeout(
+            config.connect_timeout.saturating_mul(2),
+            Conn::connect(&config),
+        )
+        .await;
+        let conn = match connecting {
+            Ok(Ok(conn)) => conn,
+            Ok(Err(e)) => {
+                let err = error::map(&e, "connect", password.as_ref());
+                return Err(Error::new(
+                    err.kind(),
+                    format!("cannot connect to Redis at {target}: {}", err.message()),
+                )
+                .with_retry(err.retry())
+                .with_operation("connect")
+                .with_backend(BACKEND));
+            }
+            Err(_) => {
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "cannot connect to Redis at {target}: no answer within {:?}",
+                        config.connect_timeout.saturating_mul(2)
+                    ),
+                )
+                .with_operation("connect")
+                .with_backend(BACKEND));
+            }
+        };
+        let address = match &config.topology {
+            Some(crate::config::Topology::Standalone(url)) => {
+                use redis::IntoConnectionInfo;
+                url.as_str()
+                    .into_connection_info()
+                    .map(|i| i.addr().to_string())
+                    .unwrap_or_default()
+            }
+            _ => String::new(),
+        };
+        let format = ValueFormat {
+            compression: config.compression,
+            legacy_json: config.legacy_json,
+            max_value_bytes: config.max_value_bytes,
+        };
+        let store = RedisStore {
+            inner: Arc::new(Inner {
+                breaker: CircuitBreaker::new(config.breaker, config.clock.clone()),
+                conn,
+                layout,
+                format,
+                config,
+                counters: Counters::default(),
+                address,
+            }),
+        };
+        store.load_scripts().await?;
+        Ok(store)
+    }
+
+    /// The configuration the store was built with (passwords hidden in `Debug`).
+    pub fn config(&self) -> &RedisConfig {
+        &self.inner.config
+    }
+
+    /// True when the store talks to a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.inner.conn.is_cluster()
+    }
+
+    /// The circuit breaker's state.
+    pub fn breaker_state(&self) -> BreakerState {
+        self.inner.breaker.state()
+    }
+
+    /// Figures specific to Redis: errors by kind, retries, OOM refusals, the breaker.
+    pub fn redis_stats(&self) -> RedisStats {
+        let c = &self.inner.counters;
+        let (opened, rejected) = self.inner.breaker.counts();
+        RedisStats {
+            errors: Counters::get(&c.errors),
+            timeouts: Counters::get(&c.timeouts),
+            unavailable: Counters::get(&c.unavailable),
+            out_of_memory: Counters::get(&c.out_of_memory),
+            retries: Counters::get(&c.retries),
+            script_loads: Counters::get(&c.script_loads),
+            breaker_opened: opened,
+            breaker_rejected: rejected,
+        }
+    }
+
+    /// The Redis name of `key`: `<prefix>:<namespace>:<id>`.
+    pub fn redis_key(&self, key: &Key) -> Vec<u8> {
+        self.inner.layout.data_key(key)
+    }
+
+    fn now(&self) -> Timestamp {
+        self.inner.config.clock.now()
+    }
+
+    /// Runs `attempt` behind the breaker, within the command timeout (retries included),
+    /// repeating it after errors that are safe to retry when `idempotency` allows.
+    pub(crate) async fn call<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        idempotency: Idempotency,
+        mut attempt: F,
+    ) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
+    {
+        let inner = &self.inner;
+        let permit = match inner.breaker.acquire() {
+            Ok(p) => p,
+            Err(e) => {
+                let e = e.with_operation(operation).with_backend(BACKEND);
+                inner.counters.record_error(&e);
+                return Err(e);
+            }
+        };
+        let timeout = inner.config.command_timeout;
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut tries = 0u32;
+        let result = loop {
+            tries += 1;
+            let outcome = match tokio::time::timeout_at(deadline, attempt()).await {
+                Ok(Ok(v)) => Ok(v),
+                Ok(Err(e)) => Err(error::map(&e, operation, inner.config.password.as_ref())),
+                Err(_) => Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!("Redis did not answer within the command timeout of {timeout:?}"),
+                )
+                .with_operation(operation)
+                .with_backend(BACKEND)),
+            };
+            match outcome {
+                Err(e) if inner.config.retry.should_retry(&e, idempotency, tries) => {
+                    Counters::add(&inner.counters.retries, 1);
+                    let wait = inner.config.retry.delay(tries);
+                    if tokio::time::Instant::now() + wait >= deadline {
+                        break Err(e);
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+                other => break other,
+            }
+        };
+        inner.breaker.record(permit, result.as_ref().map(|_| ()));
+        if let Err(e) = &result {
+            inner.counters.record_error(e);
+        }
+        result
+    }
+
+    /// Sends an EVALSHA; when the server lost its scripts, loads them and sends it again.
+    pub(crate) async fn query_script(&self, cmd: &Cmd, once: bool) -> RedisResult<Value> {
+        let conn = &self.inner.conn;
+        let send = || async {
+            if once {
+                conn.query_once(cmd).await
+            } else {
+                conn.query(cmd).await
+            }
+        };
+        match send().await {
+            Err(e) if e.code() == Some("NOSCRIPT") => {
+                self.load_scripts_raw().await?;
+                send().await
+            }
+            other => other,
+        }
+    }
+
+    /// Sends a batch of idempotent commands that may include EVALSHA, reloading scripts once
+    /// if a server lost them.
+    pub(crate) async fn batch_scripts(&self, cmds: &[Routed]) -> RedisResult<Vec<Value>> {
+        let copy = || {
+            cmds.iter()
+                .map(|r| Routed {
+                    key: r.key.clone(),
+                    cmd: r.cmd.clone(),
+                })
+                .collect::<Vec<_>>()
+        };
+        let replies = self.inner.conn.batch(copy()).await?;
+        let lost = replies
+            .iter()
+            .any(|v| matches!(v, Value::ServerError(e) if e.code() == "NOSCRIPT"));
+        if lost {
+            self.load_scripts_raw().await?;
+            return self.inner.conn.batch(copy()).await;
+        }
+        Ok(replies)
+    }
+
+    async fn load_scripts_raw(&self) -> RedisResult<()> {
+        Counters::add(&self.inner.counters.script_loads, 1);
+        for node in self.inner.conn.nodes().await? {
+            for script in scripts::all() {
+                self.inner.conn.query_node(node, &script.load_cmd()).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn load_scripts(&self) -> Result<()> {
+        self.call("load_scripts", Idempotency::Idempotent, || {
+            self.load_scripts_raw()
+        })
+        .await
+    }
+
+    fn decode(&self, key: &Key, value: Value) -> Result<Option<Entry>> {
+        match value {
+            Value::Nil => Ok(None),
+            Value::BulkString(bytes) => self
+                .inner
+                .format
+                .decode(key, Bytes::from(bytes), self.now())
+                .map(Some),
+            Value::ServerError(e) => Err(error::map(
+                &redis::RedisError::from(e),
+                "get",
+                self.inner.config.password.as_ref(),
+            )
+            .with_key(key)),
+            other => Err(error::unexpected("get", format!("{other:?} for a GET")).with_key(key)),
+        }
+    }
+
+    fn count_reads(&self, entries: &[Option<Entry>]) {
+        let hits = entries.iter().filter(|e| e.is_some()).count() as u64;
+        Counters::add(&self.inner.counters.hits, hits);
+        Counters::add(&self.inner.counters.misses, entries.len() as u64 - hits);
+    }
+
+    /// The bytes stored for `value`: a plain integer (raw or JSON codec, no tags, no
+    /// fingerprint) is written as is so INCRBY works on it; everything else in the envelope.
+    fn encode(
+        &self,
+        key: &Key,
+        value: &[u8],
+        opts: &SetOptions,
+        now: Timestamp,
+    ) -> Result<Vec<u8>> {
+        if matches!(opts.codec, CodecId::Raw | CodecId::Json)
+            && opts.tags.is_empty()
+            && opts.fingerprint.is_none()
+            && is_integer(value)
+        {
+            return Ok(value.to_vec());
+        }
+        let expiry = ttl_millis(opts.ttl).map(|ms| now.saturating_add(Duration::from_millis(ms)));
+        let meta = Meta::new(now, expiry)
+            .with_tags(opts.tags.clone())
+            .with_codec(opts.codec)
+            .with_fingerprint(opts.fingerprint);
+        self.inner.format.encode(key, &meta, value)
+    }
+
+    fn set_cmd(raw: &[u8], bytes: Vec<u8>, opts: &SetOptions) -> Cmd {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(raw).arg(bytes);
+        if let Some(ms) = ttl_millis(opts.ttl) {
+            cmd.arg("PX").arg(ms);
+        }
+        match opts.mode {
+            SetMode::IfAbsent => {
+                cmd.arg("NX");
+            }
+            SetMode::IfPresent => {
+                cmd.arg("XX");
+            }
+            _ => {}
+        }
+        cmd
+    }
+
+    fn check_options(opts: &SetOptions) -> Result<()> {
+        opts.validate()?;
+        if opts.tti.is_some() {
+            return Err(Error::unsupported("time to idle").with_backend(BACKEND));
+        }
+        Ok(())
+    }
+}
+
+/// A TTL in whole milliseconds (at least 1), or `None` for no expiry.
+fn ttl_millis(ttl: Option<Ttl>) -> Option<u64> {
+    match ttl {
+        Some(Ttl::After(d)) => Some(u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)),
+        _ => None,
+    }
+}
+
+fn expect_int(operation: &'static str, value: &Value) -> Result<i64> {
+    match value {
+        Value::Int(n) => Ok(*n),
+        other => Err(error::unexpected(
+            operation,
+            format!("{other:?} where an integer was expected"),
+        )),
+    }
+}
+
+impl Store for RedisStore {
+    fn info(&self) -> StoreInfo {
+        let name = if self.is_cluster() {
+            "redis-cluster"
+        } else {
+            "redis"
+        };
+        StoreInfo::new(name, Capabilities::REMOTE)
+    }
+
+    fn get_now(&self, _key: &Key) -> Now<Option<Entry>> {
+        Now::Pending
+    }
+
+    async fn get(&self, key: &Key) -> Result<Option<Entry>> {
+        let raw = self.inner.layout.data_key(key);
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(&raw);
+        let value = self
+            .call("get", Idempotency::Idempotent, || {
+                self.inner.conn.query(&cmd)
+            })
+            .await
+            .map_err(|e| e.with_key(key))?;
+        let entry = self.decode(key, value)?;
+        self.count_reads(std::slice::from_ref(&entry));
+        Ok(entry)
+    }
+
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Entry>>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let raws: Vec<Vec<u8>> = keys.iter().map(|k| self.inner.layout.data_key(k)).collect();
+        // One MGET per hash slot (a single MGET on a standalone server); the connection sends
+        // one pipeline per node.
+        let groups = group_by_slot(&raws, self.is_cluster());
+        let routed: Vec<Routed> = groups
+            .iter()
+            .map(|members| {
+                let mut cmd = redis::cmd("MGET");
+                for &i in members {
+                    cmd.arg(&raws[i]);
+                }
+                Routed {
+                    key: raws[members[0]].clone(),
+                    cmd,
+                }
+            })
+            .collect();
+        let replies = self
+            .call("get_many", Idempotency::Idempotent, || {
+                self.inner.conn.batch(clone_routed(&routed))
+            })
+            .await?;
+        let mut out: Vec<Option<Entry>> = vec![None; keys.len()];
+        for (members, reply) in groups.iter().zip(replies) {
+            let Value::Array(values) = reply else {
+                if let Value::ServerError(e) = reply {
+                    return Err(error::map(
+                        &redis::RedisError::from(e),
+                        "get_many",
+                        self.inner.config.password.as_ref(),
+                    ));
+                }
+                return Err(error::unexpected(
+                    "get_many",
+                    "MGET did not answer an array",
+                ));
+            };
+            if values.len() != members.len() {
+                return Err(error::unexpected(
+                    "get_many",
+                    "MGET answered the wrong count",
+                ));
+            }
+            for (&i, v) in members.iter().zip(values) {
+                out[i] = self.decode(&keys[i], v)?;
+            }
+        }
+        self.count_reads(&out);
+        Ok(out)
+    }
+
+    async fn set(&self, key: &Key, value: Bytes, opts: SetOptions) -> Result<SetOutcome> {
+        Self::check_options(&opts)?;
+        let now = self.now();
+        let bytes = self.encode(key, &value, &opts, now)?;
+        let raw = self.inner.layout.data_key(key);
+        if !opts.tags.is_empty() {
+            // Membership first: a crash between the two leaves a harmless extra member (tag
+            // invalidation checks the value's own tags), never an untracked tagged value.
+            self.add_to_tags(&opts.tags, std::slice::from_ref(&raw), opts.ttl)
+                .await
+                .map_err(|e| e.with_key(key))?;
+        }
+        let cmd = Self::set_cmd(&raw, bytes, &opts);
+        let reply = match opts.mode {
+            SetMode::Always => {
+                self.call("set", Idempotency::Idempotent, || {
+                    self.inner.conn.query(&cmd)
+                })
+                .await
+            }
+            _ => {
+                self.call("set", Idempotency::NotIdempotent, || {
+                    self.inner.conn.query_once(&cmd)
+                })
+                .await
+            }
+        }
+        .map_err(|e| e.with_key(key))?;
+        match reply {
+            Value::Nil => Ok(SetOutcome::NotStored),
+            _ => {
+                Counters::add(&self.inner.counters.sets, 1);
+                Ok(SetOutcome::Stored)
+            }
+        }
+    }
+
+    async fn set_many(&self, items: Vec<(Key, Bytes)>, opts: SetOptions) -> Result<()> {
+        Self::check_options(&opts)?;
+        if items.is_empty() {
+            return Ok(());
+        }
+        let now = self.now();
+        let mut routed = Vec::with_capacity(items.len());
+        for (key, value) in &items {
+            let bytes = self.encode(key, value, &opts, now)?;
+            let raw = self.inner.layout.data_key(key);
+            let cmd = Self::set_cmd(&raw, bytes, &opts);
+            routed.push(Routed { key: raw, cmd });
+        }
+        if !opts.tags.is_empty() {
+            let raws: Vec<Vec<u8>> = routed.iter().map(|r| r.key.clone()).collect();
+            self.add_to_tags(&opts.tags, &raws, opts.ttl).await?;
+        }
+        let idempotency = match opts.mode {
+            SetMode::Always => Idempotency::Idempotent,
+            _ => Idempotency::NotIdempotent,
+        };
+        let replies = self
+            .call("set_many", idempotency, || {
+                self.inner.conn.batch(clone_routed(&routed))
+            })
+            .await?;
+        let mut stored = 0;
+        for (reply, (key, _)) in replies.into_iter().zip(&items) {
+            match reply {
+                Value::ServerError(e) => {
+                    return Err(error::map(
+                        &redis::RedisError::from(e),
+                        "set_many",
+                        self.inner.config.password.as_ref(),
+                    )
+                    .with_key(key));
+                }
+                Value::Nil => {}
+                _ => stored += 1,
+            }
+        }
+        Counters::add(&self.inner.counters.sets, stored);
+        Ok(())
+    }
+
+    async fn delete(&self, key: &Key) -> Result<bool> {
+        let raw = self.inner.layout.data_key(key);
+        let mut cmd = redis::cmd("UNLINK");
+        cmd.arg(&raw);
+        let reply = self
+            .call("delete", Idempotency::Idempotent, || {
+                self.inner.conn.query(&cmd)
+            })
+            .await
+            .map_err(|e| e.with_key(key))?;
+        let removed = expect_int("delete", &reply)? > 0;
+        if removed {
+            Counters::add(&self.inner.counters.removed, 1);
+        }
+        Ok(removed)
+    }
+
+    async fn expire(&self, key: &Key, ttl: Ttl) -> Result<bool> {
+        let ttl = ttl.validate()?;
+        let ms = ttl_millis(Some(ttl));
+        let expiry = ms
+            .map(|ms| {
+                self.now()
+                    .saturating_add(Duration::from_millis(ms))
+                    .as_millis()
+                    .max(1)
+            })
+            .unwrap_or(0);
+        let mut fields = expiry.to_be_bytes().to_vec();
+        fields.extend_from_slice(&expiry.to_be_bytes());
+        let raw = self.inner.layout.data_key(key);
+        let args: [Vec<u8>; 2] = [ms.unwrap_or(0).to_string().into_bytes(), fields];
+        let cmd = scripts::EXPIRE.evalsha(&raw, &args);
+        let reply = self
+            .call("expire", Idempotency::Idempotent, || {
+                self.query_script(&cmd, false)
+            })
+            .await
+            .map_err(|e| e.with_key(key))?;
+        let Value::BulkString(bytes) = reply else {
+            return Ok(false);
+        };
+        // Keep the value's tag sets alive as long as the value.
+        if let Ok(entry) = self
+            .inner
+            .format
+            .decode(key, Bytes::from(bytes), self.now())
+            && !entry.meta().tags.is_empty()
+        {
+            self.add_to_tags(&entry.meta().tags, std::slice::from_ref(&raw), Some(ttl))
+                .await
+                .map_err(|e| e.with_key(key))?;
+        }
+        Ok(true)
+    }
+
+    async fn ttl(&self, key: &Key) -> Result<TtlState> {
+        let raw = self.inner.layout.data_key(key);
+        let mut cmd = redis::cmd("PTTL");
+        cmd.arg(&raw);
+        let reply = self
+            .call("ttl", Idempotency::Idempotent, || {
+                self.inner.conn.query(&cmd)
+            })
+            .await
+            .map_err(|e| e.with_key(key))?;
+        Ok(match expect_int("ttl", &reply)? {
+            -2 => TtlState::Missing,
+            -1 => TtlState::NoExpiry,
+            ms if ms >= 0 => TtlState::Remaining(Duration::from_millis(ms as u64)),
+            other => {
+                return Err(error::unexpected("ttl", format!("PTTL answered {other}")));
+            }
+        })
+    }
+
+    async fn increment(&self, key: &Key, delta: i64) -> Result<i64> {
+        let raw = self.inner.layout.data_key(key);
+        let mut cmd = redis::cmd("INCRBY");
+        cmd.arg(&raw).arg(delta);
+        let reply = self
+            .call("increment", Idempotency::NotIdempotent, || {
+                self.inner.conn.query_once(&cmd)
+            })
+            .await
+            .map_err(|e| {
+                let kind = if e.message().contains("overflow") {
+                    Some(ErrorKind::InvalidArgument)
+                } else if e.message().contains("not an integer") {
+                    Some(ErrorKind::Codec)
+                } else {
+                    None
+                };
+                match kind {
+                    Some(kind) => Error::new(kind, format!("cannot add {delta}: {}", e.message()))
+                        .with_operation("increment")
+                        .with_backend(BACKEND),
+                    None => e,
+                }
+                .with_key(key)
+            })?;
+        expect_int("increment", &reply)
+    }
+
+    fn scan(&self, namespace: &Namespace, pattern: &Pattern) -> BoxStream<'static, Result<Key>> {
+        bulk::scan_keys(self.clone(), *namespace, pattern.clone())
+    }
+
+    async fn invalidate(&self, req: &Invalidation) -> Result<u64> {
+        let removed = match &req.selector {
+            Selector::Key(key) => u64::from(self.delete(key).await?),
+            Selector::Pattern { namespace, pattern } => {
+                let m = self.inner.layout.match_in(namespace, pattern);
+                self.unlink_matching(&m).await?
+            }
+            Selector::Namespace(namespace) => {
+                let m = self.inner.layout.match_in(namespace, &Pattern::all());
+                self.unlink_matching(&m).await?
+            }
+            Selector::Tags(tags) => self.invalidate_tags(tags).await?,
+            Selector::All => {
+                let removed = self.unlink_matching(&self.inner.layout.match_all()).await?;
+                self.unlink_matching(&self.inner.layout.match_all_tags())
+                    .await?;
+                removed
+            }
+            other => {
+                return Err(Error::unsupported("this invalidation selector")
+                    .with_backend(BACKEND)
+                    .with_operation("invalidate")
+                    .with_source(std::io::Error::other(other.to_string())));
+            }
+        };
+        if !matches!(req.selector, Selector::Key(_)) {
+            Counters::add(&self.inner.counters.removed, removed);
+        }
+        tracing::debug!(
+            selector = %req.selector,
+            reason = ?req.reason,
+            triggered_by = req.triggered_by.as_deref().unwrap_or(""),
+            removed,
+            "redis invalidation"
+        );
+        Ok(removed)
+    }
+
+    async fn health(&self) -> Health {
+        health::check(self).await
+    }
+
+    fn stats(&self) -> StoreStats {
+        let c = &self.inner.counters;
+        let mut stats = StoreStats::default();
+        stats.hits = Counters::get(&c.hits);
+        stats.misses = Counters::get(&c.misses);
+        stats.sets = Counters::get(&c.sets);
+        stats.evictions.invalidated = Counters::get(&c.removed);
+        stats
+    }
+}
+
+/// Indexes of `raws` grouped by hash slot (one group on a standalone server), groups in order
+/// of first appearance.
+fn group_by_slot(raws: &[Vec<u8>], cluster: bool) -> Vec<Vec<usize>> {
+    if !cluster {
+        return vec![(0..raws.len()).collect()];
+    }
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut by_slot: std::collections::HashMap<u16, usize> = std::collections::HashMap::new();
+    for (i, raw) in raws.iter().enumerate() {
+        let slot = slot_of(raw);
+        let g = *by_slot.entry(slot).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[g].push(i);
+    }
+    groups
+}
+
+pub(crate) fn clone_routed(routed: &[Routed]) -> Vec<Routed> {
+    routed
+        .iter()
+        .map(|r| Routed {
+            key: r.key.clone(),
+            cmd: r.cmd.clone(),
+        })
+        .collect()
+}
