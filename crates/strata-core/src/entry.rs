@@ -3,6 +3,7 @@
 use std::any::Any;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use bytes::Bytes;
 
@@ -27,6 +28,9 @@ pub struct Meta {
     pub codec: CodecId,
     /// The writer's type fingerprint, if it set one.
     pub fingerprint: Option<Fingerprint>,
+    /// The time to idle the value was written with: each read restarts this window (never
+    /// past the physical expiry). Kept so a shared store can renew it on reads.
+    pub tti: Option<Duration>,
 }
 
 impl Meta {
@@ -56,6 +60,12 @@ impl Meta {
     /// Sets the fingerprint.
     pub fn with_fingerprint(mut self, fingerprint: Option<Fingerprint>) -> Self {
         self.fingerprint = fingerprint;
+        self
+    }
+
+    /// Sets the time to idle.
+    pub fn with_tti(mut self, tti: Option<Duration>) -> Self {
+        self.tti = tti;
         self
     }
 

@@ -7,11 +7,12 @@
 //! | 2 | magic `0xFF 0x53` (`0xFF` never starts UTF-8 or JSON text) |
 //! | 1 | format version, currently 1 |
 //! | 1 | codec id (0 raw, 1 JSON, 2 MessagePack) |
-//! | 1 | flags: bits 0-1 compression (0 none, 1 lz4, 2 zstd), bit 2 fingerprint present; others must be 0 |
+//! | 1 | flags: bits 0-1 compression (0 none, 1 lz4, 2 zstd), bit 2 fingerprint present, bit 3 time to idle present; others must be 0 |
 //! | 8 | created-at, ms since the Unix epoch |
 //! | 8 | logical expiry, ms since the epoch, 0 = none |
 //! | 8 | physical expiry, ms since the epoch, 0 = none |
 //! | 12 | fingerprint (u64 type hash, u32 schema version), only when flag bit 2 is set |
+//! | 8 | time to idle in ms, only when flag bit 3 is set |
 //! | 2 | tag count |
 //! | 2 + n each | tags: u16 length then UTF-8 bytes |
 //! | rest | payload (compressed when bits 0-1 say so) |
@@ -47,7 +48,9 @@ pub const VERSION: u8 = 1;
 pub const FLAG_COMPRESSION_MASK: u8 = 0b011;
 /// Flag bit: a fingerprint follows the expiries.
 pub const FLAG_FINGERPRINT: u8 = 0b100;
-const KNOWN_FLAGS: u8 = FLAG_COMPRESSION_MASK | FLAG_FINGERPRINT;
+/// Flag bit: a time to idle follows the fingerprint (or the expiries).
+pub const FLAG_TTI: u8 = 0b1000;
+const KNOWN_FLAGS: u8 = FLAG_COMPRESSION_MASK | FLAG_FINGERPRINT | FLAG_TTI;
 const FIXED_LEN: usize = 2 + 1 + 1 + 1 + 8 + 8 + 8 + 2;
 
 /// How the payload is compressed.
@@ -111,6 +114,9 @@ pub fn encode(meta: &Meta, compression: Compression, payload: &[u8]) -> Result<V
     if meta.fingerprint.is_some() {
         flags |= FLAG_FINGERPRINT;
     }
+    if meta.tti.is_some() {
+        flags |= FLAG_TTI;
+    }
     out.push(flags);
     out.extend_from_slice(&meta.created_at.as_millis().to_be_bytes());
     out.extend_from_slice(&millis(meta.logical_expiry).to_be_bytes());
@@ -118,6 +124,10 @@ pub fn encode(meta: &Meta, compression: Compression, payload: &[u8]) -> Result<V
     if let Some(fp) = meta.fingerprint {
         out.extend_from_slice(&fp.type_hash.to_be_bytes());
         out.extend_from_slice(&fp.schema_version.to_be_bytes());
+    }
+    if let Some(tti) = meta.tti {
+        let ms = u64::try_from(tti.as_millis()).unwrap_or(u64::MAX).max(1);
+        out.extend_from_slice(&ms.to_be_bytes());
     }
     out.extend_from_slice(&(meta.tags.len() as u16).to_be_bytes());
     for tag in meta.tags.iter() {
@@ -206,6 +216,11 @@ pub fn decode(bytes: &Bytes) -> Result<(Meta, Compression, Bytes)> {
     } else {
         None
     };
+    let tti = if flags & FLAG_TTI != 0 {
+        Some(std::time::Duration::from_millis(r.u64("the time to idle")?))
+    } else {
+        None
+    };
     let count = r.u16("the tag count")?;
     let mut tags = Vec::with_capacity(usize::from(count).min(64));
     for i in 0..count {
@@ -225,6 +240,7 @@ pub fn decode(bytes: &Bytes) -> Result<(Meta, Compression, Bytes)> {
         tags: tags.into_boxed_slice(),
         codec,
         fingerprint,
+        tti,
     };
     Ok((meta, compression, payload))
 }
@@ -242,6 +258,7 @@ mod tests {
         .with_tags(vec![Tag::new("a").unwrap(), Tag::new("team:7").unwrap()])
         .with_codec(CodecId::MessagePack)
         .with_fingerprint(Some(Fingerprint::named("User", 3)))
+        .with_tti(Some(std::time::Duration::from_millis(2_500)))
     }
 
     #[test]
@@ -255,6 +272,16 @@ mod tests {
     }
 
     #[test]
+    fn time_to_idle_sits_after_the_fingerprint() {
+        let plain = encode(&sample().with_tti(None), Compression::None, b"p").unwrap();
+        let with = encode(&sample(), Compression::None, b"p").unwrap();
+        assert_eq!(with.len(), plain.len() + 8);
+        assert_eq!(with[4] & FLAG_TTI, FLAG_TTI);
+        // created-at, two expiries and the fingerprint come first (offset 41).
+        assert_eq!(&with[41..49], &2_500u64.to_be_bytes());
+    }
+
+    #[test]
     fn rejects_foreign_bytes_with_codec_errors() {
         for bad in [
             &b""[..],
@@ -264,6 +291,7 @@ mod tests {
             b"\xff\x53\x02",
             b"\xff\x53\x01\x09",
             b"\xff\x53\x01\x01\x80",
+            b"\xff\x53\x01\x01\x10",
             b"\xff\x53\x01\x01\x03",
         ] {
             let e = decode(&Bytes::copy_from_slice(bad)).unwrap_err();

@@ -1,4 +1,5 @@
 //! The Lua scripts a store runs. Each touches only `KEYS[1]`, so each runs on a cluster.
+//! They share a prelude that reads the envelope's fixed fields (docs/format.md).
 //!
 //! They are sent with EVALSHA; a server that answers NOSCRIPT (restarted, flushed, or a new
 //! master after a failover) gets them loaded again and the call is repeated once.
@@ -7,19 +8,44 @@ use std::sync::LazyLock;
 
 use redis::{Cmd, ToRedisArgs};
 
+/// Functions every script starts with: `u64at(v, pos)` reads a big-endian u64 at a 1-based
+/// position; `envelope(v)` returns the position of the tag count and the time to idle (or
+/// nil) of an envelope, or nil when `v` is not one.
+const PRELUDE: &str = r#"
+local function u64at(v, pos)
+  local n = 0
+  for i = pos, pos + 7 do n = n * 256 + string.byte(v, i) end
+  return n
+end
+local function envelope(v)
+  if not v or #v < 31 then return nil end
+  if string.byte(v, 1) ~= 255 or string.byte(v, 2) ~= 83 or string.byte(v, 3) ~= 1 then return nil end
+  local flags = string.byte(v, 5)
+  local pos = 30
+  if flags % 8 >= 4 then pos = pos + 12 end
+  local tti = nil
+  if flags % 16 >= 8 then
+    if #v < pos + 9 then return nil end
+    tti = u64at(v, pos)
+    pos = pos + 8
+  end
+  if #v < pos + 1 then return nil end
+  return pos, tti
+end
+"#;
+
 /// A Lua script and its SHA1 (what EVALSHA names it by).
 #[derive(Debug)]
 pub(crate) struct LuaScript {
-    source: &'static str,
+    source: String,
     sha: String,
 }
 
 impl LuaScript {
-    fn new(source: &'static str) -> Self {
-        LuaScript {
-            source,
-            sha: redis::Script::new(source).get_hash().to_owned(),
-        }
+    fn new(body: &str) -> Self {
+        let source = format!("{PRELUDE}{body}");
+        let sha = redis::Script::new(&source).get_hash().to_owned();
+        LuaScript { source, sha }
     }
 
     /// `EVALSHA <sha> 1 <key> <args...>`.
@@ -35,7 +61,7 @@ impl LuaScript {
     /// `SCRIPT LOAD <source>`.
     pub(crate) fn load_cmd(&self) -> Cmd {
         let mut cmd = redis::cmd("SCRIPT");
-        cmd.arg("LOAD").arg(self.source);
+        cmd.arg("LOAD").arg(&self.source);
         cmd
     }
 }
@@ -68,11 +94,8 @@ pub(crate) static TAG_DROP: LazyLock<LuaScript> = LazyLock::new(|| {
     LuaScript::new(
         r#"
 local v = redis.call('GET', KEYS[1])
-if not v or #v < 31 then return 0 end
-if string.byte(v, 1) ~= 255 or string.byte(v, 2) ~= 83 or string.byte(v, 3) ~= 1 then return 0 end
-local pos = 30
-if string.byte(v, 5) % 8 >= 4 then pos = pos + 12 end
-if #v < pos + 1 then return 0 end
+local pos = envelope(v)
+if not pos then return 0 end
 local n = string.byte(v, pos) * 256 + string.byte(v, pos + 1)
 pos = pos + 2
 for _ = 1, n do
@@ -93,31 +116,60 @@ return 0
 });
 
 /// Changes the time to live of `KEYS[1]`: `ARGV[1]` ms (0 = no expiry) and, for an envelope,
-/// rewrites its two expiry fields with the 16 bytes of `ARGV[2]` so the metadata stays true.
+/// rewrites its two expiry fields with the 16 bytes of `ARGV[2]` so the metadata stays true
+/// (a value with a time to idle keeps expiring after that window when it is shorter).
 /// Returns the value (for its tags), or nil when the key is missing.
 pub(crate) static EXPIRE: LazyLock<LuaScript> = LazyLock::new(|| {
     LuaScript::new(
         r#"
 local v = redis.call('GET', KEYS[1])
 if not v then return false end
-if #v >= 31 and string.byte(v, 1) == 255 and string.byte(v, 2) == 83 and string.byte(v, 3) == 1 then
+local pos, tti = envelope(v)
+local px = tonumber(ARGV[1])
+if pos then
   v = string.sub(v, 1, 13) .. ARGV[2] .. string.sub(v, 30)
-  if ARGV[1] == '0' then
+  if tti and (px == 0 or tti < px) then px = tti end
+  if px == 0 then
     redis.call('SET', KEYS[1], v)
   else
-    redis.call('SET', KEYS[1], v, 'PX', ARGV[1])
+    redis.call('SET', KEYS[1], v, 'PX', px)
   end
-elseif ARGV[1] == '0' then
+elseif px == 0 then
   redis.call('PERSIST', KEYS[1])
 else
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], px)
 end
 return v
 "#,
     )
 });
 
+/// Restarts the idle window of `KEYS[1]` after a read: expiry = min(time to idle, physical
+/// expiry − `ARGV[1]` (now, ms)); a value past its physical expiry is unlinked. Values
+/// without a time to idle are left alone. Returns 1 when it renewed.
+pub(crate) static TOUCH: LazyLock<LuaScript> = LazyLock::new(|| {
+    LuaScript::new(
+        r#"
+local v = redis.call('GET', KEYS[1])
+local pos, tti = envelope(v)
+if not pos or not tti then return 0 end
+local ms = tti
+local physical = u64at(v, 22)
+if physical > 0 then
+  local left = physical - tonumber(ARGV[1])
+  if left < ms then ms = left end
+end
+if ms <= 0 then
+  redis.call('UNLINK', KEYS[1])
+  return 0
+end
+redis.call('PEXPIRE', KEYS[1], ms)
+return 1
+"#,
+    )
+});
+
 /// Every script, for loading them onto a server.
-pub(crate) fn all() -> [&'static LuaScript; 3] {
-    [&TAG_ADD, &TAG_DROP, &EXPIRE]
+pub(crate) fn all() -> [&'static LuaScript; 4] {
+    [&TAG_ADD, &TAG_DROP, &EXPIRE, &TOUCH]
 }

@@ -329,6 +329,7 @@ impl RedisStore {
         if matches!(opts.codec, CodecId::Raw | CodecId::Json)
             && opts.tags.is_empty()
             && opts.fingerprint.is_none()
+            && opts.tti.is_none()
             && is_integer(value)
         {
             return Ok(value.to_vec());
@@ -337,14 +338,23 @@ impl RedisStore {
         let meta = Meta::new(now, expiry)
             .with_tags(opts.tags.clone())
             .with_codec(opts.codec)
-            .with_fingerprint(opts.fingerprint);
+            .with_fingerprint(opts.fingerprint)
+            .with_tti(opts.tti);
         self.inner.format.encode(key, &meta, value)
     }
 
     fn set_cmd(raw: &[u8], bytes: Vec<u8>, opts: &SetOptions) -> Cmd {
         let mut cmd = redis::cmd("SET");
         cmd.arg(raw).arg(bytes);
-        if let Some(ms) = ttl_millis(opts.ttl) {
+        // A time to idle shorter than the TTL expires the key first unless reads renew it.
+        let tti = opts
+            .tti
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1));
+        let px = match (ttl_millis(opts.ttl), tti) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(ms) = px {
             cmd.arg("PX").arg(ms);
         }
         match opts.mode {
@@ -360,10 +370,30 @@ impl RedisStore {
     }
 
     fn check_options(opts: &SetOptions) -> Result<()> {
-        opts.validate()?;
-        if opts.tti.is_some() {
-            return Err(Error::unsupported("time to idle").with_backend(BACKEND));
+        opts.validate()
+    }
+
+    /// Restarts the idle window of the entries read that have a time to idle (one pipeline
+    /// per node; reads of entries without one cost nothing more).
+    async fn touch(&self, keys: &[Key], entries: &[Option<Entry>]) -> Result<()> {
+        let now = self.now().as_millis().to_string();
+        let routed: Vec<Routed> = keys
+            .iter()
+            .zip(entries)
+            .filter(|(_, e)| e.as_ref().is_some_and(|e| e.meta().tti.is_some()))
+            .map(|(k, _)| {
+                let raw = self.inner.layout.data_key(k);
+                let cmd = scripts::TOUCH.evalsha(&raw, std::slice::from_ref(&now));
+                Routed { key: raw, cmd }
+            })
+            .collect();
+        if routed.is_empty() {
+            return Ok(());
         }
+        self.call("touch", Idempotency::Idempotent, || {
+            self.batch_scripts(&routed)
+        })
+        .await?;
         Ok(())
     }
 }
@@ -393,7 +423,7 @@ impl Store for RedisStore {
         } else {
             "redis"
         };
-        StoreInfo::new(name, Capabilities::REMOTE)
+        StoreInfo::new(name, Capabilities::REMOTE | Capabilities::TIME_TO_IDLE)
     }
 
     fn get_now(&self, _key: &Key) -> Now<Option<Entry>> {
@@ -411,7 +441,9 @@ impl Store for RedisStore {
             .await
             .map_err(|e| e.with_key(key))?;
         let entry = self.decode(key, value)?;
-        self.count_reads(std::slice::from_ref(&entry));
+        let read = std::slice::from_ref(&entry);
+        self.count_reads(read);
+        self.touch(std::slice::from_ref(key), read).await?;
         Ok(entry)
     }
 
@@ -467,6 +499,7 @@ impl Store for RedisStore {
             }
         }
         self.count_reads(&out);
+        self.touch(keys, &out).await?;
         Ok(out)
     }
 
