@@ -21,6 +21,12 @@ pub(crate) use slots::slot_of;
 
 use crate::config::{RedisConfig, Topology};
 
+/// Bytes buffered before a write is flushed.
+const WRITE_BUFFER: usize = 64 * 1024;
+/// Requests queued on the multiplexed connection before callers wait (redis-rs's default is
+/// 50, which makes 64 concurrent tasks queue).
+const PIPELINE_BUFFER: usize = 1_024;
+
 /// A command of a batch and the key it touches (which decides its node on a cluster).
 pub(crate) struct Routed {
     pub(crate) key: Vec<u8>,
@@ -71,7 +77,11 @@ impl Conn {
                     // Reconnection is retried in the background; a call made meanwhile fails
                     // (or times out) instead of queueing forever.
                     .set_number_of_retries(1)
-                    .set_max_delay(Duration::from_millis(500));
+                    .set_max_delay(Duration::from_millis(500))
+                    // A batch of up to 64 KiB leaves in one write (tokio-util's default
+                    // flushes at 8 KiB), so the server reads it at once.
+                    .set_write_backpressure_boundary(WRITE_BUFFER)
+                    .set_pipeline_buffer_size(PIPELINE_BUFFER);
                 let manager = client
                     .get_connection_manager_with_config(manager_config)
                     .await?;
@@ -82,6 +92,7 @@ impl Conn {
                     let mut b = ClusterClientBuilder::new(urls.iter().map(String::as_str))
                         .connection_timeout(config.connect_timeout)
                         .response_timeout(config.command_timeout)
+                        .write_backpressure_boundary(WRITE_BUFFER)
                         .retries(retries);
                     if let Some(user) = &config.username {
                         b = b.username(user);
