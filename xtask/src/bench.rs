@@ -70,12 +70,15 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         None => None,
     };
 
-    // Hook for the Redis records (redis_rs, fred peers): start the servers here, before the
-    // bench binaries run, and announce them the way `cargo xtask test` does:
-    //     crate::redis::install_interrupt_handler();
-    //     let servers = crate::redis::Servers::start_all().map_err(|e| e.to_string())?;
-    //     cmd.envs(servers.env_vars());
-    // keeping `servers` alive until the bench run below has finished (dropping it stops them).
+    // The Redis records (peers redis_rs and fred) read the servers from the environment, the
+    // way `cargo xtask test` announces them; they stop when `servers` drops after the run.
+    let needs_redis = args.benches.is_empty() || args.benches.iter().any(|b| b == "redis");
+    let servers = if needs_redis {
+        crate::redis::install_interrupt_handler();
+        Some(crate::redis::Servers::start_all().map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
 
     let mut cmd = cargo();
     cmd.args(["bench", "-p", "strata-benches"]);
@@ -86,12 +89,19 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         cmd.arg("--").args(&args.filter);
     }
     cmd.env("CRITERION_HOME", target_dir().join("criterion"));
+    if let Some(servers) = &servers {
+        cmd.envs(servers.env_vars());
+    }
     if args.quick {
         cmd.env(QUICK_ENV, "1");
     } else {
         cmd.env_remove(QUICK_ENV);
     }
-    let lines = run_collecting(&mut cmd)?;
+    let lines = run_collecting(&mut cmd);
+    if let Some(servers) = servers {
+        servers.stop();
+    }
+    let lines = lines?;
 
     let mut records = lines
         .iter()
