@@ -24,6 +24,7 @@
 
 pub mod clock;
 pub mod codec;
+pub mod coordination;
 mod dyn_store;
 pub mod entry;
 pub mod envelope;
@@ -39,6 +40,7 @@ mod store;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock, Timestamp};
 pub use codec::{Codec, CodecId, Fingerprint, Json, MessagePack, ValueCodec};
+pub use coordination::{BusEvent, DistributedLock, InvalidationBus, LockToken};
 pub use dyn_store::{BoxFuture, DynStore, SharedStore};
 pub use entry::{Entry, Meta};
 pub use error::{BoxError, Context, Error, ErrorKind, Result, Retry};

@@ -57,6 +57,22 @@ impl KeyLayout {
         format!("{}#tag:{}", self.prefix, tag.as_str()).into_bytes()
     }
 
+    /// `<prefix>#lock:<namespace>:<id>`: the distributed lock of `key`.
+    pub(crate) fn lock_key(&self, key: &Key) -> Vec<u8> {
+        format!(
+            "{}#lock:{}:{}",
+            self.prefix,
+            key.namespace().as_str(),
+            key.id()
+        )
+        .into_bytes()
+    }
+
+    /// `<prefix>#bus`: the invalidation bus channel.
+    pub(crate) fn bus_channel(&self) -> String {
+        format!("{}#bus", self.prefix)
+    }
+
     /// The SCAN pattern of the values of `namespace` whose id matches `pattern`.
     pub(crate) fn match_in(&self, namespace: &Namespace, pattern: &Pattern) -> String {
         format!(

@@ -12,6 +12,9 @@
 //! - Batches are one round trip on a standalone server and one pipeline per node on a
 //!   cluster; pattern and namespace invalidation use SCAN and bounded UNLINK batches.
 //! - Tags are Redis sets; invalidating a tag removes exactly the values that still carry it.
+//! - For tiering across nodes it implements `strata-core`'s [`DistributedLock`] (SET NX PX
+//!   with a token-checked release) and [`InvalidationBus`] (PUBLISH/SUBSCRIBE that reports
+//!   disconnections and reconnects).
 //! - Calls run behind a circuit breaker, a command timeout and a retry policy that repeats
 //!   only what is safe to repeat.
 //!
@@ -32,12 +35,16 @@
 //! assert_eq!(store.get(&key).await?.map(|e| e.value().clone()), Some("Ada".into()));
 //! # Ok(()) }
 //! ```
+//!
+//! [`DistributedLock`]: strata_core::DistributedLock
+//! [`InvalidationBus`]: strata_core::InvalidationBus
 #![forbid(unsafe_code)]
 
 mod breaker;
 mod builder;
 mod config;
 mod conn;
+mod coordination;
 mod error;
 mod keys;
 mod retry;

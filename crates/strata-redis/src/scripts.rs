@@ -169,7 +169,32 @@ return 1
     )
 });
 
+/// Deletes the lock `KEYS[1]` if it still holds the token `ARGV[1]`; returns 1 when it did.
+pub(crate) static UNLOCK: LazyLock<LuaScript> = LazyLock::new(|| {
+    LuaScript::new(
+        r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"#,
+    )
+});
+
+/// Sets the lock `KEYS[1]` to expire in `ARGV[2]` ms if it still holds the token `ARGV[1]`;
+/// returns 1 when it did.
+pub(crate) static EXTEND_LOCK: LazyLock<LuaScript> = LazyLock::new(|| {
+    LuaScript::new(
+        r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"#,
+    )
+});
+
 /// Every script, for loading them onto a server.
-pub(crate) fn all() -> [&'static LuaScript; 4] {
-    [&TAG_ADD, &TAG_DROP, &EXPIRE, &TOUCH]
+pub(crate) fn all() -> [&'static LuaScript; 6] {
+    [&TAG_ADD, &TAG_DROP, &EXPIRE, &TOUCH, &UNLOCK, &EXTEND_LOCK]
 }

@@ -176,6 +176,42 @@ impl RedisStore {
         self.inner.layout.data_key(key)
     }
 
+    pub(crate) fn conn(&self) -> &Conn {
+        &self.inner.conn
+    }
+
+    pub(crate) fn lock_key(&self, key: &Key) -> Vec<u8> {
+        self.inner.layout.lock_key(key)
+    }
+
+    pub(crate) fn bus_channel(&self) -> String {
+        self.inner.layout.bus_channel()
+    }
+
+    /// A plain client per server (per cluster seed) for connections the store does not
+    /// multiplex, such as subscriptions; with the store's credentials.
+    pub(crate) fn pubsub_clients(&self) -> redis::RedisResult<Vec<redis::Client>> {
+        use redis::IntoConnectionInfo;
+        let urls: Vec<&String> = match &self.inner.config.topology {
+            Some(crate::config::Topology::Standalone(url)) => vec![url],
+            Some(crate::config::Topology::Cluster(urls)) => urls.iter().collect(),
+            None => Vec::new(),
+        };
+        urls.into_iter()
+            .map(|url| {
+                let info = url.as_str().into_connection_info()?;
+                let mut redis = info.redis_settings().clone();
+                if let Some(user) = &self.inner.config.username {
+                    redis = redis.set_username(user);
+                }
+                if let Some(pw) = &self.inner.config.password {
+                    redis = redis.set_password(pw.expose());
+                }
+                redis::Client::open(info.set_redis_settings(redis))
+            })
+            .collect()
+    }
+
     fn now(&self) -> Timestamp {
         self.inner.config.clock.now()
     }
