@@ -5,8 +5,9 @@
 //! with single-flight loading ([`Cache::get_or_load`]) so concurrent misses of one key call
 //! the loader once.
 //!
-//! Today the store underneath is the embedded in-memory store (feature `memory`, on by
-//! default), or any [`Store`] you pass to [`CacheBuilder::store`].
+//! The store underneath is the embedded in-memory store (feature `memory`, on by default),
+//! or any [`Store`] you pass to [`CacheBuilder::store`], such as a `RedisStore` (feature
+//! `redis`).
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -46,3 +47,9 @@ pub use strata_core as core;
 pub use strata_memory as memory;
 #[cfg(feature = "memory")]
 pub use strata_memory::{EvictionPolicy, MemoryStore};
+
+/// The Redis store (feature `redis`).
+#[cfg(feature = "redis")]
+pub use strata_redis as redis;
+#[cfg(feature = "redis")]
+pub use strata_redis::RedisStore;
