@@ -40,7 +40,9 @@ mod store;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock, Timestamp};
 pub use codec::{Codec, CodecId, Fingerprint, Json, MessagePack, ValueCodec};
-pub use coordination::{BusEvent, DistributedLock, InvalidationBus, LockToken};
+pub use coordination::{
+    BusEvent, CompareAndSet, DistributedLock, InvalidationBus, LockToken, Version,
+};
 pub use dyn_store::{BoxFuture, DynStore, SharedStore};
 pub use entry::{Entry, Meta};
 pub use error::{BoxError, Context, Error, ErrorKind, Result, Retry};

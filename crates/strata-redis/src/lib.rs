@@ -63,3 +63,4 @@ pub use stats::RedisStats;
 pub use store::RedisStore;
 /// Re-exported so callers name the same compression choices.
 pub use strata_core::envelope::Compression;
+pub use value::ValueFormat;

@@ -10,7 +10,8 @@ use redis::{Cmd, ToRedisArgs};
 
 /// Functions every script starts with: `u64at(v, pos)` reads a big-endian u64 at a 1-based
 /// position; `envelope(v)` returns the position of the tag count and the time to idle (or
-/// nil) of an envelope, or nil when `v` is not one.
+/// nil) of an envelope, or nil when `v` is not one; `is_tombstone(v)` tells a fence's
+/// tombstone; `string_at(key)` whether the key holds a string (GET fails on other types).
 const PRELUDE: &str = r#"
 local function u64at(v, pos)
   local n = 0
@@ -31,6 +32,12 @@ local function envelope(v)
   end
   if #v < pos + 1 then return nil end
   return pos, tti
+end
+local function is_tombstone(v)
+  return v and #v >= 2 and string.byte(v, 1) == 255 and string.byte(v, 2) == 84
+end
+local function string_at(key)
+  return redis.call('TYPE', key).ok == 'string'
 end
 "#;
 
@@ -123,7 +130,7 @@ pub(crate) static EXPIRE: LazyLock<LuaScript> = LazyLock::new(|| {
     LuaScript::new(
         r#"
 local v = redis.call('GET', KEYS[1])
-if not v then return false end
+if not v or is_tombstone(v) then return false end
 local pos, tti = envelope(v)
 local px = tonumber(ARGV[1])
 if pos then
@@ -194,7 +201,90 @@ return 0
     )
 });
 
+/// Unlinks `KEYS[1]`; returns 1 when it held a live value (not a tombstone).
+pub(crate) static DELETE: LazyLock<LuaScript> = LazyLock::new(|| {
+    LuaScript::new(
+        r#"
+if string_at(KEYS[1]) and is_tombstone(redis.call('GET', KEYS[1])) then
+  redis.call('UNLINK', KEYS[1])
+  return 0
+end
+return redis.call('UNLINK', KEYS[1])
+"#,
+    )
+});
+
+/// The remaining time to live of `KEYS[1]` in ms as PTTL answers it (-2 missing, -1 no
+/// expiry), with a tombstone reported as missing.
+pub(crate) static TTL: LazyLock<LuaScript> = LazyLock::new(|| {
+    LuaScript::new(
+        r#"
+if string_at(KEYS[1]) and is_tombstone(redis.call('GET', KEYS[1])) then return -2 end
+return redis.call('PTTL', KEYS[1])
+"#,
+    )
+});
+
+/// The version of `KEYS[1]`: the SHA1 of its bytes, or nil when it holds nothing.
+pub(crate) static VERSION: LazyLock<LuaScript> = LazyLock::new(|| {
+    LuaScript::new(
+        r#"
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+return redis.sha1hex(v)
+"#,
+    )
+});
+
+/// Writes `ARGV[2]` to `KEYS[1]` (with `PX ARGV[3]` unless it is 0) only if the SHA1 of what
+/// it holds is `ARGV[1]` (empty: it holds nothing); returns 1 when it wrote.
+pub(crate) static SET_IF_VERSION: LazyLock<LuaScript> = LazyLock::new(|| {
+    LuaScript::new(
+        r#"
+local v = redis.call('GET', KEYS[1])
+local current = ''
+if v then current = redis.sha1hex(v) end
+if current ~= ARGV[1] then return 0 end
+if ARGV[3] == '0' then
+  redis.call('SET', KEYS[1], ARGV[2])
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+end
+return 1
+"#,
+    )
+});
+
+/// Replaces `KEYS[1]` with the tombstone `ARGV[1]` for `ARGV[2]` ms; returns 1 when it held a
+/// live value.
+pub(crate) static FENCE: LazyLock<LuaScript> = LazyLock::new(|| {
+    LuaScript::new(
+        r#"
+local live = 0
+if string_at(KEYS[1]) then
+  if not is_tombstone(redis.call('GET', KEYS[1])) then live = 1 end
+elseif redis.call('EXISTS', KEYS[1]) == 1 then
+  live = 1
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return live
+"#,
+    )
+});
+
 /// Every script, for loading them onto a server.
-pub(crate) fn all() -> [&'static LuaScript; 6] {
-    [&TAG_ADD, &TAG_DROP, &EXPIRE, &TOUCH, &UNLOCK, &EXTEND_LOCK]
+pub(crate) fn all() -> [&'static LuaScript; 11] {
+    [
+        &TAG_ADD,
+        &TAG_DROP,
+        &EXPIRE,
+        &TOUCH,
+        &UNLOCK,
+        &EXTEND_LOCK,
+        &DELETE,
+        &TTL,
+        &VERSION,
+        &SET_IF_VERSION,
+        &FENCE,
+    ]
 }

@@ -7,19 +7,60 @@ use strata_core::{CodecId, Entry, Error, ErrorKind, Key, Meta, Result, Timestamp
 
 use crate::config::CompressionConfig;
 
-/// Encodes and decodes the bytes a store keeps in Redis.
+/// The first two bytes of a tombstone, the short-lived marker a fence leaves under a value key
+/// (`0xFF 'T'`, as the envelope's are `0xFF 'S'`).
+pub(crate) const TOMBSTONE_MAGIC: [u8; 2] = [0xFF, 0x54];
+
+/// A tombstone: the magic, version 1, when it was written (ms) and a random nonce, so each
+/// fence has its own bytes (and its own version).
+pub(crate) fn tombstone(now: Timestamp) -> Vec<u8> {
+    let mut out = Vec::with_capacity(19);
+    out.extend_from_slice(&TOMBSTONE_MAGIC);
+    out.push(1);
+    out.extend_from_slice(&now.as_millis().to_be_bytes());
+    out.extend_from_slice(&fastrand::u64(..).to_be_bytes());
+    out
+}
+
+/// Encodes and decodes the bytes a [`RedisStore`](crate::RedisStore) keeps in Redis, for
+/// tools that read or write them with another client (and for the fuzzer).
+///
+/// ```
+/// use bytes::Bytes;
+/// use strata_core::{Key, Meta, Namespace, Timestamp};
+/// use strata_redis::{CompressionConfig, ValueFormat};
+///
+/// let format = ValueFormat::new(CompressionConfig::default(), false, 1 << 20);
+/// let key = Key::new(&Namespace::new("users")?, "42")?;
+/// let meta = Meta::new(Timestamp::from_millis(1_000), None);
+/// let wire = format.encode(&key, &meta, b"{\"name\":\"Ada\"}")?;
+/// let entry = format.decode(&key, Bytes::from(wire), Timestamp::from_millis(2_000))?.unwrap();
+/// assert_eq!(&entry.value()[..], b"{\"name\":\"Ada\"}");
+/// # Ok::<(), strata_core::Error>(())
+/// ```
 #[derive(Clone, Debug)]
-pub(crate) struct ValueFormat {
+pub struct ValueFormat {
     pub(crate) compression: CompressionConfig,
     pub(crate) legacy_json: bool,
     pub(crate) max_value_bytes: usize,
 }
 
 impl ValueFormat {
+    /// A format that compresses as `compression` says, reads raw JSON values when
+    /// `legacy_json` is set, and refuses payloads (written or decompressed) over
+    /// `max_value_bytes`.
+    pub fn new(compression: CompressionConfig, legacy_json: bool, max_value_bytes: usize) -> Self {
+        ValueFormat {
+            compression,
+            legacy_json,
+            max_value_bytes,
+        }
+    }
+
     /// The envelope around `payload`, compressed when it is at least the threshold and
     /// compression makes it smaller. A payload over the maximum is refused before anything is
     /// sent.
-    pub(crate) fn encode(&self, key: &Key, meta: &Meta, payload: &[u8]) -> Result<Vec<u8>> {
+    pub fn encode(&self, key: &Key, meta: &Meta, payload: &[u8]) -> Result<Vec<u8>> {
         if payload.len() > self.max_value_bytes {
             return Err(Error::new(
                 ErrorKind::InvalidArgument,
@@ -41,8 +82,18 @@ impl ValueFormat {
         envelope::encode(meta, Compression::None, payload)
     }
 
-    /// The entry stored as `bytes` under `key`.
-    pub(crate) fn decode(&self, key: &Key, bytes: Bytes, now: Timestamp) -> Result<Entry> {
+    /// The entry stored as `bytes` under `key` (read at `now`): an envelope (decompressed), a
+    /// plain integer, or with `legacy_json` a raw JSON value; `None` for the tombstone a
+    /// fence leaves. Anything else, and any malformed or oversized envelope, is an
+    /// [`ErrorKind::Codec`] error naming the key; it never panics.
+    pub fn decode(&self, key: &Key, bytes: Bytes, now: Timestamp) -> Result<Option<Entry>> {
+        if bytes.starts_with(&TOMBSTONE_MAGIC) {
+            return Ok(None);
+        }
+        self.decode_value(key, bytes, now).map(Some)
+    }
+
+    fn decode_value(&self, key: &Key, bytes: Bytes, now: Timestamp) -> Result<Entry> {
         if envelope::looks_like_envelope(&bytes) {
             let (meta, compression, payload) =
                 envelope::decode(&bytes).map_err(|e| e.with_key(key))?;
@@ -159,6 +210,7 @@ mod tests {
             }
             let entry = f
                 .decode(&key(), Bytes::from(wire), Timestamp::from_millis(9))
+                .unwrap()
                 .unwrap();
             assert_eq!(entry.value(), payload.as_bytes());
         }
@@ -194,6 +246,7 @@ mod tests {
                 Bytes::from_static(b"{\"a\":1}"),
                 Timestamp::from_millis(1),
             )
+            .unwrap()
             .unwrap();
         assert_eq!(entry.meta().codec, CodecId::Json);
         let counter = f
@@ -202,8 +255,21 @@ mod tests {
                 Bytes::from_static(b"-42"),
                 Timestamp::from_millis(1),
             )
+            .unwrap()
             .unwrap();
         assert_eq!(counter.value(), &b"-42"[..]);
+        let fenced = f
+            .decode(
+                &key(),
+                Bytes::from(tombstone(Timestamp::from_millis(5))),
+                Timestamp::from_millis(6),
+            )
+            .unwrap();
+        assert!(fenced.is_none(), "a tombstone reads as missing");
+        assert_ne!(
+            tombstone(Timestamp::from_millis(5)),
+            tombstone(Timestamp::from_millis(5))
+        );
     }
 
     #[test]

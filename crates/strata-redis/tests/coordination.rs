@@ -9,7 +9,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::key;
 use futures_util::StreamExt;
-use strata_core::{BusEvent, DistributedLock, InvalidationBus};
+use strata_core::{
+    BusEvent, CompareAndSet, DistributedLock, InvalidationBus, SetOptions, SetOutcome, Store,
+    TtlState, Version,
+};
 use strata_redis::RedisStore;
 use strata_testkit::conformance::RunContext;
 use strata_testkit::redis_server::{require_private_server, shared_cluster_urls, shared_redis_url};
@@ -161,4 +164,98 @@ async fn the_bus_spans_a_cluster() {
         next(&mut events).await,
         BusEvent::Message(Bytes::from("hello"))
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compare_and_set_writes_only_over_the_version_it_read_and_fences_stop_fills() {
+    for store in shared_stores().await {
+        let k = key("cas", "curve");
+        let opts = || SetOptions::new().ttl(Duration::from_secs(60));
+        assert_eq!(store.version(&k).await.unwrap(), Version::ABSENT);
+        let stored = store
+            .set_if_version(&k, &Version::ABSENT, Bytes::from("v1"), opts())
+            .await
+            .unwrap();
+        assert_eq!(stored, SetOutcome::Stored);
+        let v1 = store.version(&k).await.unwrap();
+        assert!(!v1.is_absent());
+        assert_eq!(
+            store
+                .set_if_version(&k, &Version::ABSENT, Bytes::from("stale"), opts())
+                .await
+                .unwrap(),
+            SetOutcome::NotStored,
+            "the key is no longer absent"
+        );
+        store.set(&k, Bytes::from("v2"), opts()).await.unwrap();
+        assert_eq!(
+            store
+                .set_if_version(&k, &v1, Bytes::from("stale"), opts())
+                .await
+                .unwrap(),
+            SetOutcome::NotStored,
+            "a plain write moved the version"
+        );
+        assert_eq!(
+            store.get(&k).await.unwrap().unwrap().value(),
+            &Bytes::from("v2")
+        );
+
+        // A fence: reads see nothing, and no fill that read before it can write.
+        let before = store.version(&k).await.unwrap();
+        assert!(store.fence(&k, Duration::from_secs(5)).await.unwrap());
+        assert!(store.get(&k).await.unwrap().is_none());
+        assert_eq!(store.ttl(&k).await.unwrap(), TtlState::Missing);
+        assert!(!store.expire(&k, strata_core::Ttl::secs(60)).await.unwrap());
+        for seen in [&before, &Version::ABSENT] {
+            assert_eq!(
+                store
+                    .set_if_version(&k, seen, Bytes::from("stale"), opts())
+                    .await
+                    .unwrap(),
+                SetOutcome::NotStored,
+                "{seen:?}"
+            );
+        }
+        // A fill that began after the fence may write.
+        let fenced = store.version(&k).await.unwrap();
+        assert_eq!(
+            store
+                .set_if_version(&k, &fenced, Bytes::from("fresh"), opts())
+                .await
+                .unwrap(),
+            SetOutcome::Stored
+        );
+        assert_eq!(
+            store.get(&k).await.unwrap().unwrap().value(),
+            &Bytes::from("fresh")
+        );
+        assert!(
+            !store
+                .fence(&key("cas", "never"), Duration::from_secs(5))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store.delete(&key("cas", "never")).await.unwrap(),
+            "a tombstone is not live"
+        );
+
+        // The race, many times: a fill reads, an invalidation fences, the fill tries to write.
+        for i in 0..100 {
+            let k = key("cas", &format!("race-{i}"));
+            if i % 2 == 0 {
+                store.set(&k, Bytes::from("old"), opts()).await.unwrap();
+            }
+            let seen = store.version(&k).await.unwrap();
+            let (fill, fence) = tokio::join!(
+                store.set_if_version(&k, &seen, Bytes::from("loaded"), opts()),
+                store.fence(&k, Duration::from_secs(5)),
+            );
+            fence.unwrap();
+            // Whichever ran first, the fence wins: after it, nothing is readable.
+            let _ = fill.unwrap();
+            assert!(store.get(&k).await.unwrap().is_none(), "race {i}");
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! [`RedisStore`]: the [`Store`] on Redis.
 
 mod bulk;
+mod cas;
 mod health;
 mod tags;
 
@@ -212,7 +213,7 @@ impl RedisStore {
             .collect()
     }
 
-    fn now(&self) -> Timestamp {
+    pub(crate) fn now(&self) -> Timestamp {
         self.inner.config.clock.now()
     }
 
@@ -332,11 +333,11 @@ impl RedisStore {
     fn decode(&self, key: &Key, value: Value) -> Result<Option<Entry>> {
         match value {
             Value::Nil => Ok(None),
-            Value::BulkString(bytes) => self
-                .inner
-                .format
-                .decode(key, Bytes::from(bytes), self.now())
-                .map(Some),
+            Value::BulkString(bytes) => {
+                self.inner
+                    .format
+                    .decode(key, Bytes::from(bytes), self.now())
+            }
             Value::ServerError(e) => Err(error::map(
                 &redis::RedisError::from(e),
                 "get",
@@ -379,18 +380,22 @@ impl RedisStore {
         self.inner.format.encode(key, &meta, value)
     }
 
-    fn set_cmd(raw: &[u8], bytes: Vec<u8>, opts: &SetOptions) -> Cmd {
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(raw).arg(bytes);
-        // A time to idle shorter than the TTL expires the key first unless reads renew it.
+    /// The key's expiry in ms for `opts`: the TTL, or the time to idle when shorter (the key
+    /// then expires first unless reads renew it).
+    pub(crate) fn px(opts: &SetOptions) -> Option<u64> {
         let tti = opts
             .tti
             .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1));
-        let px = match (ttl_millis(opts.ttl), tti) {
+        match (ttl_millis(opts.ttl), tti) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
-        };
-        if let Some(ms) = px {
+        }
+    }
+
+    fn set_cmd(raw: &[u8], bytes: Vec<u8>, opts: &SetOptions) -> Cmd {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(raw).arg(bytes);
+        if let Some(ms) = Self::px(opts) {
             cmd.arg("PX").arg(ms);
         }
         match opts.mode {
@@ -405,7 +410,7 @@ impl RedisStore {
         cmd
     }
 
-    fn check_options(opts: &SetOptions) -> Result<()> {
+    pub(crate) fn check_options(opts: &SetOptions) -> Result<()> {
         opts.validate()
     }
 
@@ -623,11 +628,10 @@ impl Store for RedisStore {
 
     async fn delete(&self, key: &Key) -> Result<bool> {
         let raw = self.inner.layout.data_key(key);
-        let mut cmd = redis::cmd("UNLINK");
-        cmd.arg(&raw);
+        let cmd = scripts::DELETE.evalsha(&raw, &[] as &[&str]);
         let reply = self
             .call("delete", Idempotency::Idempotent, || {
-                self.inner.conn.query(&cmd)
+                self.query_script(&cmd, false)
             })
             .await
             .map_err(|e| e.with_key(key))?;
@@ -664,7 +668,7 @@ impl Store for RedisStore {
             return Ok(false);
         };
         // Keep the value's tag sets alive as long as the value.
-        if let Ok(entry) = self
+        if let Ok(Some(entry)) = self
             .inner
             .format
             .decode(key, Bytes::from(bytes), self.now())
@@ -679,11 +683,10 @@ impl Store for RedisStore {
 
     async fn ttl(&self, key: &Key) -> Result<TtlState> {
         let raw = self.inner.layout.data_key(key);
-        let mut cmd = redis::cmd("PTTL");
-        cmd.arg(&raw);
+        let cmd = scripts::TTL.evalsha(&raw, &[] as &[&str]);
         let reply = self
             .call("ttl", Idempotency::Idempotent, || {
-                self.inner.conn.query(&cmd)
+                self.query_script(&cmd, false)
             })
             .await
             .map_err(|e| e.with_key(key))?;
