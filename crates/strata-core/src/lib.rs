@@ -41,7 +41,8 @@ mod store;
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock, Timestamp};
 pub use codec::{Codec, CodecId, Fingerprint, Json, MessagePack, ValueCodec};
 pub use coordination::{
-    BusEvent, CompareAndSet, DistributedLock, InvalidationBus, LockToken, Version,
+    BusEvent, CompareAndSet, DistributedLock, InvalidationBus, KeyTracking, LockToken,
+    TrackingEvent, Version,
 };
 pub use dyn_store::{BoxFuture, DynStore, SharedStore};
 pub use entry::{Entry, Meta};

@@ -57,6 +57,31 @@ impl KeyLayout {
         format!("{}#tag:{}", self.prefix, tag.as_str()).into_bytes()
     }
 
+    /// `<prefix>:`: what every value key starts with (the prefix client-side tracking
+    /// watches; tag sets and locks are outside it).
+    pub(crate) fn data_prefix(&self) -> String {
+        format!("{}:", self.prefix)
+    }
+
+    /// The Strata key written as `raw` (`<prefix>:<namespace>:<id>`).
+    pub(crate) fn parse(&self, raw: &[u8]) -> Result<Key> {
+        let text =
+            std::str::from_utf8(raw).map_err(|_| Error::codec("a Redis key is not UTF-8"))?;
+        let rest = text
+            .strip_prefix(self.prefix.as_str())
+            .and_then(|r| r.strip_prefix(':'))
+            .ok_or_else(|| {
+                Error::codec(format!(
+                    "Redis key `{text}` is not under `{}:`",
+                    self.prefix
+                ))
+            })?;
+        let (ns, id) = rest
+            .split_once(':')
+            .ok_or_else(|| Error::codec(format!("Redis key `{text}` has no namespace")))?;
+        Key::new(&Namespace::new(ns)?, id)
+    }
+
     /// `<prefix>#lock:<namespace>:<id>`: the distributed lock of `key`.
     pub(crate) fn lock_key(&self, key: &Key) -> Vec<u8> {
         format!(
@@ -124,6 +149,9 @@ mod tests {
         let raw = layout.data_key(&key);
         assert_eq!(raw, b"app-1.v2:users:42:{x}");
         assert_eq!(layout.parse_in(&ns, &raw).unwrap(), key);
+        assert_eq!(layout.parse(&raw).unwrap(), key);
+        assert!(layout.parse(b"app-1.v2#tag:x").is_err());
+        assert!(layout.parse(b"other:users:1").is_err());
         assert_eq!(
             layout.tag_key(&Tag::new("org:7").unwrap()),
             b"app-1.v2#tag:org:7"

@@ -16,7 +16,7 @@ use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
 use redis::{Cmd, IntoConnectionInfo, Pipeline, RedisError, RedisResult, ServerErrorKind, Value};
 
-use slots::SlotMap;
+pub(crate) use slots::SlotMap;
 pub(crate) use slots::slot_of;
 
 use crate::config::{RedisConfig, Topology};

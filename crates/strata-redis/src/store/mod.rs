@@ -192,25 +192,67 @@ impl RedisStore {
     /// A plain client per server (per cluster seed) for connections the store does not
     /// multiplex, such as subscriptions; with the store's credentials.
     pub(crate) fn pubsub_clients(&self) -> redis::RedisResult<Vec<redis::Client>> {
-        use redis::IntoConnectionInfo;
         let urls: Vec<&String> = match &self.inner.config.topology {
             Some(crate::config::Topology::Standalone(url)) => vec![url],
             Some(crate::config::Topology::Cluster(urls)) => urls.iter().collect(),
             None => Vec::new(),
         };
-        urls.into_iter()
-            .map(|url| {
-                let info = url.as_str().into_connection_info()?;
-                let mut redis = info.redis_settings().clone();
-                if let Some(user) = &self.inner.config.username {
-                    redis = redis.set_username(user);
-                }
-                if let Some(pw) = &self.inner.config.password {
-                    redis = redis.set_password(pw.expose());
-                }
-                redis::Client::open(info.set_redis_settings(redis))
-            })
-            .collect()
+        urls.into_iter().map(|url| self.client_for(url)).collect()
+    }
+
+    /// A plain client for `url` with the store's credentials (they override the URL's).
+    pub(crate) fn client_for(&self, url: &str) -> redis::RedisResult<redis::Client> {
+        use redis::IntoConnectionInfo;
+        let info = url.into_connection_info()?;
+        let mut redis = info.redis_settings().clone();
+        if let Some(user) = &self.inner.config.username {
+            redis = redis.set_username(user);
+        }
+        if let Some(pw) = &self.inner.config.password {
+            redis = redis.set_password(pw.expose());
+        }
+        redis::Client::open(info.set_redis_settings(redis))
+    }
+
+    /// A plain client for the cluster node `host:port`, with the credentials of the store
+    /// (or of its first seed URL).
+    pub(crate) fn client_for_node(&self, addr: &str) -> redis::RedisResult<redis::Client> {
+        use redis::{ConnectionAddr, IntoConnectionInfo};
+        let seed = match &self.inner.config.topology {
+            Some(crate::config::Topology::Cluster(urls)) => urls.first().cloned(),
+            Some(crate::config::Topology::Standalone(url)) => Some(url.clone()),
+            None => None,
+        }
+        .unwrap_or_default();
+        let (host, port) = addr.rsplit_once(':').unwrap_or((addr, "6379"));
+        let port: u16 = port.parse().map_err(|_| {
+            redis::RedisError::from((
+                redis::ErrorKind::InvalidClientConfig,
+                "a cluster node address has no valid port",
+            ))
+        })?;
+        let info = seed
+            .as_str()
+            .into_connection_info()?
+            .set_addr(ConnectionAddr::Tcp(host.to_owned(), port));
+        let mut redis = info.redis_settings().clone();
+        if let Some(user) = &self.inner.config.username {
+            redis = redis.set_username(user);
+        }
+        if let Some(pw) = &self.inner.config.password {
+            redis = redis.set_password(pw.expose());
+        }
+        redis::Client::open(info.set_redis_settings(redis))
+    }
+
+    /// The prefix client-side tracking watches: every value key, nothing else.
+    pub(crate) fn tracking_prefix(&self) -> String {
+        self.inner.layout.data_prefix()
+    }
+
+    /// The Strata key of a Redis value key, or `None` for anything else.
+    pub(crate) fn parse_key(&self, raw: &[u8]) -> Option<Key> {
+        self.inner.layout.parse(raw).ok()
     }
 
     pub(crate) fn now(&self) -> Timestamp {

@@ -1,0 +1,208 @@
+//! [`KeyTracking`] on Redis: RESP3 client-side tracking in broadcast mode
+//! (`CLIENT TRACKING ON BCAST PREFIX <prefix>:`), armed on every master of a cluster, so a
+//! write to a value key by any client (even `redis-cli`) is reported, and a FLUSHALL or
+//! FLUSHDB is reported as `Flushed`. Tag sets and locks (`<prefix>#...`) are outside the
+//! tracked prefix.
+//!
+//! Neither redis-rs nor the server re-arms tracking after a reconnection, so a tracking
+//! stream is a task that owns one RESP3 connection per master: it reports `Armed`, forwards
+//! invalidations, and on a dropped connection (a restart, a failover) or a change in the set
+//! of masters (checked every second on a cluster) reports `Disconnected`, drops its
+//! connections and arms fresh ones with backoff. On a fresh connection the prefix cannot
+//! overlap one armed before; should the server still answer that it overlaps, the prefix is
+//! already tracked on that connection and the answer is taken as success.
+//!
+//! [`KeyTracking`]: strata_core::KeyTracking
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use futures_util::stream::{self, BoxStream};
+use redis::{AsyncConnectionConfig, ProtocolVersion, PushInfo, PushKind, Value};
+use strata_core::{KeyTracking, TrackingEvent};
+use tokio::sync::mpsc;
+
+use crate::conn::SlotMap;
+use crate::store::RedisStore;
+
+const BUFFER: usize = 1_024;
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How often a cluster's set of masters is compared with the one tracking was armed on.
+const TOPOLOGY_CHECK: Duration = Duration::from_secs(1);
+
+impl KeyTracking for RedisStore {
+    fn track(&self) -> BoxStream<'static, TrackingEvent> {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return stream::iter([TrackingEvent::Disconnected {
+                reason: "track needs a tokio runtime".to_owned(),
+            }])
+            .boxed();
+        };
+        let (tx, rx) = mpsc::channel(BUFFER);
+        let store = self.clone();
+        runtime.spawn(async move {
+            let mut failures = 0u32;
+            loop {
+                if tx.is_closed() {
+                    return;
+                }
+                let (push_tx, mut pushes) = mpsc::unbounded_channel::<PushInfo>();
+                let reason = match store.arm_tracking(push_tx).await {
+                    Ok((connections, masters)) => {
+                        failures = 0;
+                        if tx.send(TrackingEvent::Armed).await.is_err() {
+                            return;
+                        }
+                        let reason = loop {
+                            tokio::select! {
+                                push = pushes.recv() => match push {
+                                    Some(push) if push.kind == PushKind::Invalidate => {
+                                        let event = store.invalidation_event(push.data);
+                                        if let Some(event) = event
+                                            && tx.send(event).await.is_err()
+                                        {
+                                            return;
+                                        }
+                                    }
+                                    Some(push) if push.kind == PushKind::Disconnection => {
+                                        break "a tracking connection closed".to_owned();
+                                    }
+                                    Some(_) => {}
+                                    None => break "the tracking connections ended".to_owned(),
+                                },
+                                () = tokio::time::sleep(TOPOLOGY_CHECK), if store.is_cluster() => {
+                                    match store.masters().await {
+                                        Ok(now) if now != masters => {
+                                            break "the cluster's masters changed".to_owned();
+                                        }
+                                        Ok(_) => {}
+                                        Err(e) => break format!("cannot read the cluster's slots: {e}"),
+                                    }
+                                }
+                                () = tx.closed() => return,
+                            }
+                        };
+                        drop(connections);
+                        reason
+                    }
+                    Err(e) => e,
+                };
+                if failures == 0
+                    && tx
+                        .send(TrackingEvent::Disconnected { reason })
+                        .await
+                        .is_err()
+                {
+                    return;
+                }
+                failures = failures.saturating_add(1);
+                let wait = Duration::from_millis(50u64 << failures.min(7)).min(MAX_BACKOFF);
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = tx.closed() => return,
+                }
+            }
+        });
+        stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }).boxed()
+    }
+}
+
+impl RedisStore {
+    /// `host:port` of every node holding data, sorted.
+    async fn masters(&self) -> Result<Vec<String>, String> {
+        if !self.is_cluster() {
+            return Ok(Vec::new());
+        }
+        let reply = self
+            .conn()
+            .query(redis::cmd("CLUSTER").arg("SLOTS"))
+            .await
+            .map_err(|e| crate::secret::scrub(&e.to_string(), self.config().password.as_ref()))?;
+        let map = SlotMap::from_cluster_slots(&reply)
+            .ok_or_else(|| "CLUSTER SLOTS answered with an unexpected shape".to_owned())?;
+        let mut masters = map.masters().to_vec();
+        masters.sort();
+        Ok(masters)
+    }
+
+    /// Opens a RESP3 connection to each master, pushing into `pushes`, and arms broadcast
+    /// tracking of the value prefix on each. Returns the connections (tracking lasts while
+    /// they do) and the masters they reach.
+    async fn arm_tracking(
+        &self,
+        pushes: mpsc::UnboundedSender<PushInfo>,
+    ) -> Result<(Vec<redis::aio::MultiplexedConnection>, Vec<String>), String> {
+        let scrub = |e: &dyn std::fmt::Display| {
+            crate::secret::scrub(&e.to_string(), self.config().password.as_ref())
+        };
+        let clients: Vec<(String, redis::Client)> = if self.is_cluster() {
+            let masters = self.masters().await?;
+            let mut out = Vec::new();
+            for addr in masters {
+                let client = self.client_for_node(&addr).map_err(|e| scrub(&e))?;
+                out.push((addr, client));
+            }
+            out
+        } else {
+            let clients = self.pubsub_clients().map_err(|e| scrub(&e))?;
+            clients.into_iter().map(|c| (String::new(), c)).collect()
+        };
+        let prefix = self.tracking_prefix();
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(self.config().connect_timeout))
+            .set_response_timeout(Some(self.config().command_timeout()))
+            .set_push_sender(pushes);
+        let mut connections = Vec::new();
+        let mut masters = Vec::new();
+        for (addr, client) in clients {
+            let info = client.get_connection_info().clone();
+            let settings = info
+                .redis_settings()
+                .clone()
+                .set_protocol(ProtocolVersion::RESP3);
+            let client =
+                redis::Client::open(info.set_redis_settings(settings)).map_err(|e| scrub(&e))?;
+            let mut conn = client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await
+                .map_err(|e| format!("cannot connect for tracking: {}", scrub(&e)))?;
+            let mut cmd = redis::cmd("CLIENT");
+            cmd.arg("TRACKING")
+                .arg("ON")
+                .arg("BCAST")
+                .arg("PREFIX")
+                .arg(&prefix);
+            match cmd.query_async::<()>(&mut conn).await {
+                Ok(()) => {}
+                Err(e) if e.to_string().contains("overlap") => {}
+                Err(e) => return Err(format!("CLIENT TRACKING failed: {}", scrub(&e))),
+            }
+            connections.push(conn);
+            masters.push(addr);
+        }
+        masters.sort();
+        if !self.is_cluster() {
+            masters.clear();
+        }
+        Ok((connections, masters))
+    }
+
+    /// The event of an `invalidate` push: keys (those that are Strata keys), or `Flushed`
+    /// when the server sent no list (FLUSHALL, FLUSHDB).
+    fn invalidation_event(&self, data: Vec<Value>) -> Option<TrackingEvent> {
+        match data.into_iter().next() {
+            None | Some(Value::Nil) => Some(TrackingEvent::Flushed),
+            Some(Value::Array(keys) | Value::Set(keys)) => {
+                let keys: Vec<_> = keys
+                    .into_iter()
+                    .filter_map(|k| match k {
+                        Value::BulkString(raw) => self.parse_key(&raw),
+                        _ => None,
+                    })
+                    .collect();
+                (!keys.is_empty()).then_some(TrackingEvent::Invalidated(keys))
+            }
+            Some(_) => None,
+        }
+    }
+}
