@@ -45,11 +45,13 @@ mod scripts;
 mod secret;
 mod stats;
 mod store;
+#[cfg(feature = "tls")]
+mod tls;
 mod value;
 
 pub use breaker::{BreakerConfig, BreakerState};
 pub use builder::RedisStoreBuilder;
-pub use config::{CompressionConfig, DEFAULT_MAX_VALUE_BYTES, DEFAULT_PREFIX, RedisConfig};
+pub use config::{Client, CompressionConfig, DEFAULT_MAX_VALUE_BYTES, DEFAULT_PREFIX, RedisConfig};
 pub use keys::MAX_PREFIX_LEN;
 pub use retry::RetryPolicy;
 pub use stats::RedisStats;

@@ -1,7 +1,9 @@
 //! The connection under a store: one multiplexed connection to a standalone server (redis-rs's
-//! `ConnectionManager`, which reconnects by itself) or the async cluster client, behind one
-//! small set of calls the store uses.
+//! `ConnectionManager`, which reconnects by itself) or the async cluster client, or a fred
+//! client (feature `fred`, see [`fred`]), behind one small set of calls the store uses.
 
+#[cfg(feature = "fred")]
+mod fred;
 mod slots;
 
 use std::sync::Arc;
@@ -19,7 +21,7 @@ use redis::{Cmd, IntoConnectionInfo, Pipeline, RedisError, RedisResult, ServerEr
 use slots::SlotMap;
 pub(crate) use slots::slot_of;
 
-use crate::config::{RedisConfig, Topology};
+use crate::config::{Client, RedisConfig, Topology};
 
 /// A command of a batch and the key it touches (which decides its node on a cluster).
 pub(crate) struct Routed {
@@ -30,7 +32,7 @@ pub(crate) struct Routed {
 /// Where a per-node command goes: the standalone server, or the master owning a slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Node {
-    slot: Option<u16>,
+    pub(crate) slot: Option<u16>,
 }
 
 /// A connection to a standalone server or a cluster; cheap to clone.
@@ -38,6 +40,9 @@ pub(crate) struct Node {
 pub(crate) enum Conn {
     Standalone(ConnectionManager),
     Cluster(Arc<ClusterConn>),
+    /// A fred client, standalone or cluster (feature `fred`).
+    #[cfg(feature = "fred")]
+    Fred(Arc<fred::FredConn>),
 }
 
 pub(crate) struct ClusterConn {
@@ -53,6 +58,14 @@ pub(crate) struct ClusterConn {
 impl Conn {
     /// Connects as `config` says (validated already).
     pub(crate) async fn connect(config: &RedisConfig) -> RedisResult<Conn> {
+        match config.client {
+            Client::RedisRs => Conn::connect_redis_rs(config).await,
+            #[cfg(feature = "fred")]
+            Client::Fred => Ok(Conn::Fred(Arc::new(fred::FredConn::connect(config).await?))),
+        }
+    }
+
+    async fn connect_redis_rs(config: &RedisConfig) -> RedisResult<Conn> {
         match &config.topology {
             Some(Topology::Standalone(url)) => {
                 let mut info = url.as_str().into_connection_info()?;
@@ -64,6 +77,12 @@ impl Conn {
                     redis = redis.set_password(pw.expose());
                 }
                 info = info.set_redis_settings(redis);
+                #[cfg(feature = "tls")]
+                let client = match config.tls.redis_certificates() {
+                    Some(certs) => redis::Client::build_with_tls(info, certs)?,
+                    None => redis::Client::open(info)?,
+                };
+                #[cfg(not(feature = "tls"))]
                 let client = redis::Client::open(info)?;
                 let manager_config = ConnectionManagerConfig::new()
                     .set_connection_timeout(Some(config.connect_timeout))
@@ -89,6 +108,10 @@ impl Conn {
                     if let Some(pw) = &config.password {
                         b = b.password(pw.expose());
                     }
+                    #[cfg(feature = "tls")]
+                    if let Some(certs) = config.tls.redis_certificates() {
+                        b = b.certs(certs);
+                    }
                     b.build()
                 };
                 let conn = build(config.retry.max_retries.max(1))?
@@ -113,7 +136,12 @@ impl Conn {
 
     /// True on a cluster.
     pub(crate) fn is_cluster(&self) -> bool {
-        matches!(self, Conn::Cluster(_))
+        match self {
+            Conn::Standalone(_) => false,
+            Conn::Cluster(_) => true,
+            #[cfg(feature = "fred")]
+            Conn::Fred(f) => f.is_cluster(),
+        }
     }
 
     /// Sends a command that may safely be sent again.
@@ -121,6 +149,8 @@ impl Conn {
         lift(match self {
             Conn::Standalone(m) => m.clone().send_packed_command(cmd).await,
             Conn::Cluster(c) => c.conn.clone().req_packed_command(cmd).await,
+            #[cfg(feature = "fred")]
+            Conn::Fred(f) => f.query(cmd).await,
         })
     }
 
@@ -132,6 +162,8 @@ impl Conn {
             // call and reconnects for the next one.
             Conn::Standalone(m) => lift(m.clone().send_packed_command(cmd).await),
             Conn::Cluster(c) => c.query_once(cmd).await,
+            #[cfg(feature = "fred")]
+            Conn::Fred(f) => f.query_once(cmd).await,
         }
     }
 
@@ -151,6 +183,8 @@ impl Conn {
                 m.clone().send_packed_commands(&pipe, 0, cmds.len()).await
             }
             Conn::Cluster(c) => c.batch(cmds).await,
+            #[cfg(feature = "fred")]
+            Conn::Fred(f) => f.batch(cmds).await,
         }
     }
 
@@ -167,6 +201,8 @@ impl Conn {
                     .map(|s| Node { slot: Some(s) })
                     .collect())
             }
+            #[cfg(feature = "fred")]
+            Conn::Fred(f) => f.nodes().await,
         }
     }
 
@@ -175,6 +211,8 @@ impl Conn {
         match self {
             Conn::Standalone(_) => vec![standalone.to_owned()],
             Conn::Cluster(c) => c.slots.read().masters().to_vec(),
+            #[cfg(feature = "fred")]
+            Conn::Fred(f) => f.node_names(standalone),
         }
     }
 
@@ -187,13 +225,15 @@ impl Conn {
                 ));
                 lift(c.conn.clone().route_command(cmd.clone(), route).await)
             }
+            #[cfg(feature = "fred")]
+            (Conn::Fred(f), _) => f.query_node(node, cmd).await,
             _ => self.query(cmd).await,
         }
     }
 }
 
 /// A single command's server error as an `Err` (redis-rs hands it back as a value).
-fn lift(reply: RedisResult<Value>) -> RedisResult<Value> {
+pub(crate) fn lift(reply: RedisResult<Value>) -> RedisResult<Value> {
     match reply {
         Ok(Value::ServerError(e)) => Err(e.into()),
         other => other,
