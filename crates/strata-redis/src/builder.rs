@@ -40,7 +40,7 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// The client library (default [`Client::RedisRs`]; [`Client::Fred`] with the `fred`
+    /// The client library (default [`Client::RedisRs`]; `Client::Fred` with the `fred`
     /// feature). The store behaves the same on either.
     pub fn client(mut self, client: Client) -> Self {
         self.config.client = client;

@@ -228,3 +228,21 @@ fn check_url(url: &str) -> std::result::Result<(), String> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check_url;
+
+    #[test]
+    fn rediss_needs_the_tls_feature() {
+        let checked = check_url("rediss://:pw@127.0.0.1:6380/");
+        if cfg!(feature = "tls") {
+            assert!(checked.is_ok(), "{checked:?}");
+        } else {
+            let e = checked.expect_err("rediss:// without the tls feature");
+            assert!(e.contains("enable the `tls` feature"), "{e}");
+            assert!(!e.contains("pw@"), "{e}");
+        }
+        assert!(check_url("http://127.0.0.1:6379").is_err());
+    }
+}
