@@ -7,7 +7,7 @@ use strata_core::envelope::Compression;
 use strata_core::{Result, SharedClock};
 
 use crate::breaker::BreakerConfig;
-use crate::config::{CompressionConfig, RedisConfig, Topology};
+use crate::config::{Client, CompressionConfig, RedisConfig, Topology};
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use crate::store::RedisStore;
@@ -20,13 +20,15 @@ pub struct RedisStoreBuilder {
 }
 
 impl RedisStoreBuilder {
-    /// A standalone server: `redis://[user[:password]@]host[:port][/db]`.
+    /// A standalone server: `redis://[user[:password]@]host[:port][/db]`, or `rediss://...`
+    /// for TLS (feature `tls`).
     pub fn url(mut self, url: impl Into<String>) -> Self {
         self.config.topology = Some(Topology::Standalone(url.into()));
         self
     }
 
-    /// A Redis Cluster, reached through any of these seed nodes (`redis://host:port`).
+    /// A Redis Cluster, reached through any of these seed nodes (`redis://host:port`, or
+    /// `rediss://host:port` for TLS with the `tls` feature).
     pub fn cluster<I, S>(mut self, nodes: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -35,6 +37,35 @@ impl RedisStoreBuilder {
         self.config.topology = Some(Topology::Cluster(
             nodes.into_iter().map(Into::into).collect(),
         ));
+        self
+    }
+
+    /// The client library (default [`Client::RedisRs`]; `Client::Fred` with the `fred`
+    /// feature). The store behaves the same on either.
+    pub fn client(mut self, client: Client) -> Self {
+        self.config.client = client;
+        self
+    }
+
+    /// Trusts these PEM certificates (one or more) as the roots for `rediss://` servers,
+    /// instead of the system's (feature `tls`).
+    #[cfg(feature = "tls")]
+    pub fn tls_root_ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.config.tls.set_root_ca(pem.into());
+        self
+    }
+
+    /// Presents this client certificate chain and private key (both PEM) to `rediss://`
+    /// servers, for mutual TLS (feature `tls`). The key is never shown by `Debug` or in errors.
+    #[cfg(feature = "tls")]
+    pub fn tls_client_cert_pem(
+        mut self,
+        cert_chain_pem: impl Into<Vec<u8>>,
+        private_key_pem: impl Into<Vec<u8>>,
+    ) -> Self {
+        self.config
+            .tls
+            .set_client_auth(cert_chain_pem.into(), private_key_pem.into());
         self
     }
 

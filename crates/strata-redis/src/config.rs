@@ -33,6 +33,25 @@ impl fmt::Debug for Topology {
     }
 }
 
+/// The Redis client library under a [`RedisStore`](crate::RedisStore); chosen with
+/// [`RedisStoreBuilder::client`](crate::RedisStoreBuilder::client).
+///
+/// Both run the same store logic (keys, envelope, tags, batching, retries, breaker); only the
+/// connection differs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Client {
+    /// redis-rs (the default): a `ConnectionManager` on a standalone server, the async cluster
+    /// client on a cluster.
+    #[default]
+    RedisRs,
+    /// fred (feature `fred`): one fred client whose router multiplexes every command, follows
+    /// cluster redirections and reconnects in the background. Commands are never re-sent by
+    /// fred after a dropped connection; the store's retry policy decides what is repeated.
+    #[cfg(feature = "fred")]
+    Fred,
+}
+
 /// When values are compressed before they are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CompressionConfig {
@@ -65,6 +84,9 @@ pub const DEFAULT_MAX_VALUE_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Clone, Debug)]
 pub struct RedisConfig {
     pub(crate) topology: Option<Topology>,
+    pub(crate) client: Client,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: crate::tls::TlsOptions,
     pub(crate) prefix: String,
     pub(crate) username: Option<String>,
     pub(crate) password: Option<Secret>,
@@ -84,6 +106,9 @@ impl Default for RedisConfig {
     fn default() -> Self {
         RedisConfig {
             topology: None,
+            client: Client::default(),
+            #[cfg(feature = "tls")]
+            tls: crate::tls::TlsOptions::default(),
             prefix: DEFAULT_PREFIX.to_owned(),
             username: None,
             password: None,
@@ -105,6 +130,11 @@ impl RedisConfig {
     /// The key prefix.
     pub fn prefix(&self) -> &str {
         &self.prefix
+    }
+
+    /// The client library the store runs on.
+    pub fn client(&self) -> Client {
+        self.client
     }
 
     /// The timeout of one command (or one batch), retries included.
@@ -153,6 +183,15 @@ impl RedisConfig {
         if self.scan_count == 0 || self.unlink_batch == 0 {
             problems.push("scan_count and unlink_batch must be at least 1".to_owned());
         }
+        #[cfg(feature = "tls")]
+        {
+            let uses_tls = match &self.topology {
+                Some(Topology::Standalone(url)) => url.starts_with("rediss://"),
+                Some(Topology::Cluster(urls)) => urls.iter().any(|u| u.starts_with("rediss://")),
+                None => false,
+            };
+            problems.extend(self.tls.problems(uses_tls));
+        }
         problems.extend(self.breaker.problems());
         problems.extend(self.retry.problems());
         match (layout, problems.is_empty()) {
@@ -176,9 +215,10 @@ fn check_url(url: &str) -> std::result::Result<(), String> {
             "`{shown}` is not a Redis URL: it must start with redis:// (or rediss:// for TLS)"
         ));
     }
-    if url.starts_with("rediss://") {
+    if url.starts_with("rediss://") && !cfg!(feature = "tls") {
         return Err(format!(
-            "`{shown}` asks for TLS, which this build does not include"
+            "`{shown}` asks for TLS (rediss://), which this build does not include: enable the \
+             `tls` feature of strata-redis"
         ));
     }
     url.into_connection_info().map(|_| ()).map_err(|e| {
@@ -187,4 +227,22 @@ fn check_url(url: &str) -> std::result::Result<(), String> {
             e.detail().unwrap_or("unreadable")
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_url;
+
+    #[test]
+    fn rediss_needs_the_tls_feature() {
+        let checked = check_url("rediss://:pw@127.0.0.1:6380/");
+        if cfg!(feature = "tls") {
+            assert!(checked.is_ok(), "{checked:?}");
+        } else {
+            let e = checked.expect_err("rediss:// without the tls feature");
+            assert!(e.contains("enable the `tls` feature"), "{e}");
+            assert!(!e.contains("pw@"), "{e}");
+        }
+        assert!(check_url("http://127.0.0.1:6379").is_err());
+    }
 }

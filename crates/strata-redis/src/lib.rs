@@ -2,7 +2,15 @@
 //!
 //! Redis as Strata's shared (L2) cache: [`RedisStore`] implements the whole
 //! [`Store`](strata_core::Store) trait on a standalone server or a Redis Cluster, on the
-//! redis-rs client.
+//! redis-rs client (default) or on fred (`Client::Fred`, feature `fred`).
+//!
+//! ## Features
+//!
+//! | feature | what it brings | crates it pulls |
+//! |---|---|---|
+//! | *(none)* | `RedisStore` on redis-rs, standalone and cluster | `redis` |
+//! | `fred` | `Client::Fred`: the same store (same keys, envelope, tags, batching, retries, breaker) on the fred client, chosen with [`RedisStoreBuilder::client`] | `fred` (and its `redis-protocol`) |
+//! | `tls` | `rediss://` URLs through rustls with the `ring` provider (never aws-lc), for redis-rs and, with `fred`, for fred; a custom root CA (`RedisStoreBuilder::tls_root_ca_pem`) and a client certificate for mutual TLS (`RedisStoreBuilder::tls_client_cert_pem`). Without it a `rediss://` URL is an `InvalidConfig` error that names the feature | `rustls` (`ring`), `tokio-rustls`, `rustls-native-certs` |
 //!
 //! - Keys are `<prefix>:<namespace>:<id>`; the prefix is limited to `[A-Za-z0-9_.-]` so two
 //!   prefixes never collide.
@@ -52,11 +60,13 @@ mod scripts;
 mod secret;
 mod stats;
 mod store;
+#[cfg(feature = "tls")]
+mod tls;
 mod value;
 
 pub use breaker::{BreakerConfig, BreakerState};
 pub use builder::RedisStoreBuilder;
-pub use config::{CompressionConfig, DEFAULT_MAX_VALUE_BYTES, DEFAULT_PREFIX, RedisConfig};
+pub use config::{Client, CompressionConfig, DEFAULT_MAX_VALUE_BYTES, DEFAULT_PREFIX, RedisConfig};
 pub use keys::MAX_PREFIX_LEN;
 pub use retry::RetryPolicy;
 pub use stats::RedisStats;

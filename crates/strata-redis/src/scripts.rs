@@ -73,22 +73,26 @@ impl LuaScript {
     }
 }
 
-/// Adds members to a tag set and keeps the set alive at least as long as its longest-lived
-/// member: `ARGV[1]` is the members' time to live in ms (0 = no expiry), `ARGV[2..]` the
-/// members.
+/// Adds members to the tag set `KEYS[1]` (a sorted set scored by each member's expiry), drops
+/// members whose values expired more than `ARGV[2]` ms ago, and keeps the set alive `ARGV[2]`
+/// ms past its longest-lived member (persistent while a member has no expiry). `ARGV[1]` is
+/// now (ms since the epoch), `ARGV[3]` the members' expiry (ms since the epoch, 0 = none),
+/// `ARGV[4..]` the members.
 pub(crate) static TAG_ADD: LazyLock<LuaScript> = LazyLock::new(|| {
     LuaScript::new(
         r#"
-local existed = redis.call('EXISTS', KEYS[1])
-for i = 2, #ARGV do redis.call('SADD', KEYS[1], ARGV[i]) end
-local ttl = tonumber(ARGV[1])
-if ttl == 0 then
+local now = tonumber(ARGV[1])
+local margin = tonumber(ARGV[2])
+local score = ARGV[3]
+if score == '0' then score = '+inf' end
+for i = 4, #ARGV do redis.call('ZADD', KEYS[1], score, ARGV[i]) end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. string.format('%d', now - margin))
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if #last < 2 then return 0 end
+if last[2] == 'inf' then
   redis.call('PERSIST', KEYS[1])
-elseif existed == 0 then
-  redis.call('PEXPIRE', KEYS[1], ttl)
 else
-  local current = redis.call('PTTL', KEYS[1])
-  if current >= 0 and current < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+  redis.call('PEXPIREAT', KEYS[1], string.format('%d', math.floor(tonumber(last[2])) + margin))
 end
 return 1
 "#,

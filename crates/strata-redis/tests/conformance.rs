@@ -1,26 +1,51 @@
 //! The conformance suite (`strata_testkit::conformance`) on `RedisStore`, against the real
-//! standalone server and the real 3-master cluster that `cargo xtask test` starts.
+//! standalone server and the real 3-master cluster that `cargo xtask test` starts, on the
+//! redis-rs client and (feature `fred`) on fred.
 
 use strata_core::{Invalidation, Store};
-use strata_redis::RedisStore;
+use strata_redis::{Client, RedisStore};
 use strata_testkit::conformance::{self, RunContext, StoreFactory, TimeControl};
 use strata_testkit::redis_server::{shared_cluster_urls, shared_redis_url};
 
-/// Stores on one shared server (or cluster), each case under its own key prefix.
-enum Shared {
+/// Where the shared data lives.
+enum Topology {
     Standalone(String),
     Cluster(Vec<String>),
+}
+
+/// Stores on one shared server (or cluster) through one client library, each case under its
+/// own key prefix.
+struct Shared {
+    topology: Topology,
+    client: Client,
+}
+
+impl Shared {
+    fn standalone(url: String, client: Client) -> Shared {
+        Shared {
+            topology: Topology::Standalone(url),
+            client,
+        }
+    }
+
+    fn cluster(urls: Vec<String>, client: Client) -> Shared {
+        Shared {
+            topology: Topology::Cluster(urls),
+            client,
+        }
+    }
 }
 
 impl StoreFactory for Shared {
     type Store = RedisStore;
 
     async fn create(&self, run: &RunContext) -> RedisStore {
-        let builder = match self {
-            Shared::Standalone(url) => RedisStore::builder().url(url.clone()),
-            Shared::Cluster(urls) => RedisStore::builder().cluster(urls.clone()),
+        let builder = match &self.topology {
+            Topology::Standalone(url) => RedisStore::builder().url(url.clone()),
+            Topology::Cluster(urls) => RedisStore::builder().cluster(urls.clone()),
         };
         builder
+            .client(self.client)
             .prefix(run.prefix())
             .connect()
             .await
@@ -42,7 +67,7 @@ async fn redis_standalone_passes_the_conformance_suite() {
     let Some(url) = shared_redis_url() else {
         return;
     };
-    let report = conformance::run(&Shared::Standalone(url)).await;
+    let report = conformance::run(&Shared::standalone(url, Client::RedisRs)).await;
     println!("{report}");
     report.assert_ok();
     insta::assert_debug_snapshot!("standalone_skipped", report.skipped);
@@ -53,8 +78,32 @@ async fn redis_cluster_passes_the_conformance_suite() {
     let Some(urls) = shared_cluster_urls() else {
         return;
     };
-    let report = conformance::run(&Shared::Cluster(urls)).await;
+    let report = conformance::run(&Shared::cluster(urls, Client::RedisRs)).await;
     println!("{report}");
     report.assert_ok();
     insta::assert_debug_snapshot!("cluster_skipped", report.skipped);
+}
+
+#[cfg(feature = "fred")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fred_standalone_passes_the_conformance_suite() {
+    let Some(url) = shared_redis_url() else {
+        return;
+    };
+    let report = conformance::run(&Shared::standalone(url, Client::Fred)).await;
+    println!("{report}");
+    report.assert_ok();
+    insta::assert_debug_snapshot!("fred_standalone_skipped", report.skipped);
+}
+
+#[cfg(feature = "fred")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fred_cluster_passes_the_conformance_suite() {
+    let Some(urls) = shared_cluster_urls() else {
+        return;
+    };
+    let report = conformance::run(&Shared::cluster(urls, Client::Fred)).await;
+    println!("{report}");
+    report.assert_ok();
+    insta::assert_debug_snapshot!("fred_cluster_skipped", report.skipped);
 }

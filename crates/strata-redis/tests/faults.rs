@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use common::key;
 use strata_core::{ErrorKind, SetOptions, Store, Tag};
-use strata_redis::{BreakerConfig, BreakerState, RedisStore};
+use strata_redis::{BreakerConfig, BreakerState, Client, RedisStore};
 use strata_testkit::redis_server::{RedisServer, require_private_server};
 
 const TIMEOUT: Duration = Duration::from_millis(300);
@@ -25,9 +25,16 @@ struct Op {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outage_mid_load_gives_typed_errors_in_time_and_the_store_recovers() {
+    for client in common::clients() {
+        outage(client).await;
+    }
+}
+
+async fn outage(client: Client) {
     let mut server = require_private_server();
     let store = RedisStore::builder()
         .url(server.url())
+        .client(client)
         .command_timeout(TIMEOUT)
         .breaker(BreakerConfig {
             open_for: Duration::from_millis(500),
@@ -95,7 +102,7 @@ async fn an_outage_mid_load_gives_typed_errors_in_time_and_the_store_recovers() 
         .map(|o| o.at)
         .next();
     println!(
-        "outage timeline: {} ops, {} errors; stopped at {stopped_at:?}, first error at \
+        "{client:?} outage timeline: {} ops, {} errors; stopped at {stopped_at:?}, first error at \
          {first_error:?}, breaker {breaker_during:?} during the outage, restarted at \
          {restarted_at:?}, first success after restart at {recovered:?}, slowest call \
          {slowest:?}; stats {:?}",

@@ -236,6 +236,7 @@ pub struct RedisServerBuilder {
     args: Vec<String>,
     password: Option<String>,
     start_timeout: Duration,
+    tls_port: bool,
 }
 
 impl Default for RedisServerBuilder {
@@ -244,6 +245,7 @@ impl Default for RedisServerBuilder {
             args: Vec::new(),
             password: None,
             start_timeout: DEFAULT_START_TIMEOUT,
+            tls_port: false,
         }
     }
 }
@@ -273,6 +275,18 @@ impl RedisServerBuilder {
         self
     }
 
+    /// Also listens for TLS on a second free loopback port (`--tls-port`, see
+    /// [`RedisServer::tls_port`] and [`RedisServer::tls_url`]). Give the certificates with
+    /// `.arg(..)`: `--tls-cert-file`, `--tls-key-file`, `--tls-ca-cert-file`, ...
+    ///
+    /// With `.arg("--port").arg("0")` the plain port is off: start-up then waits until the TLS
+    /// port accepts connections, and [`RedisServer::command`] / [`RedisServer::connect`]
+    /// (plain RESP) cannot reach the server.
+    pub fn tls_port(mut self) -> Self {
+        self.tls_port = true;
+        self
+    }
+
     /// How long start-up (and restart) waits for PING to answer PONG; 10 s by default.
     pub fn start_timeout(mut self, timeout: Duration) -> Self {
         self.start_timeout = timeout;
@@ -286,6 +300,11 @@ impl RedisServerBuilder {
             let mut server = RedisServer {
                 child: None,
                 port: free_port()?,
+                tls_port: if self.tls_port {
+                    Some(free_port()?)
+                } else {
+                    None
+                },
                 dir: tempfile::Builder::new().prefix("strata-redis-").tempdir()?,
                 args: self.args.clone(),
                 password: self.password.clone(),
@@ -312,6 +331,7 @@ fn is_port_clash(e: &ServerError) -> bool {
 pub struct RedisServer {
     child: Option<Child>,
     port: u16,
+    tls_port: Option<u16>,
     dir: TempDir,
     args: Vec<String>,
     password: Option<String>,
@@ -341,6 +361,23 @@ impl RedisServer {
     /// The loopback port the server listens on; it stays the same across [`restart`](Self::restart).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The TLS port, when the server was built with
+    /// [`tls_port`](RedisServerBuilder::tls_port); it stays the same across
+    /// [`restart`](Self::restart).
+    pub fn tls_port(&self) -> Option<u16> {
+        self.tls_port
+    }
+
+    /// `rediss://127.0.0.1:TLS_PORT/` (with `:PASSWORD@` when a password is required), when
+    /// the server was built with [`tls_port`](RedisServerBuilder::tls_port).
+    pub fn tls_url(&self) -> Option<String> {
+        let port = self.tls_port?;
+        Some(match &self.password {
+            Some(pw) => format!("rediss://:{}@127.0.0.1:{port}/", percent_encode(pw)),
+            None => format!("rediss://127.0.0.1:{port}/"),
+        })
     }
 
     /// The process id of the running server, or `None` after [`stop`](Self::stop).
@@ -406,6 +443,9 @@ impl RedisServer {
         if let Some(pw) = &self.password {
             cmd.arg("--requirepass").arg(pw);
         }
+        if let Some(port) = self.tls_port {
+            cmd.arg("--tls-port").arg(port.to_string());
+        }
         cmd.args(&self.args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -422,10 +462,19 @@ impl RedisServer {
         result
     }
 
-    /// Polls until PING answers PONG, the process exits, or the start timeout passes.
+    /// Whether the arguments turn the plain port off (`--port 0`).
+    fn plain_port_off(&self) -> bool {
+        self.args
+            .windows(2)
+            .any(|w| w[0] == "--port" && w[1] == "0")
+    }
+
+    /// Polls until PING answers PONG (or, with the plain port off, until the TLS port accepts
+    /// connections), the process exits, or the start timeout passes.
     fn wait_ready(&mut self, log_path: &Path) -> Result<(), ServerError> {
         let started = Instant::now();
         let url = self.url();
+        let tls_only = self.tls_port.filter(|_| self.plain_port_off());
         loop {
             if let Some(child) = self.child.as_mut()
                 && let Some(status) = child.try_wait()?
@@ -436,10 +485,17 @@ impl RedisServer {
                     log: log_tail(log_path),
                 });
             }
-            let pong = Connection::open(&url)
-                .and_then(|mut c| c.command(&["PING"]))
-                .map(|r| r == Reply::Simple("PONG".into()))
-                .unwrap_or(false);
+            let pong = match tls_only {
+                Some(port) => TcpStream::connect_timeout(
+                    &SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+                    POLL_INTERVAL * 5,
+                )
+                .is_ok(),
+                None => Connection::open(&url)
+                    .and_then(|mut c| c.command(&["PING"]))
+                    .map(|r| r == Reply::Simple("PONG".into()))
+                    .unwrap_or(false),
+            };
             if pong {
                 return Ok(());
             }

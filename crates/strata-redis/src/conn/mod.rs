@@ -1,7 +1,9 @@
 //! The connection under a store: one multiplexed connection to a standalone server (redis-rs's
-//! `ConnectionManager`, which reconnects by itself) or the async cluster client, behind one
-//! small set of calls the store uses.
+//! `ConnectionManager`, which reconnects by itself) or the async cluster client, or a fred
+//! client (feature `fred`, see [`fred`]), behind one small set of calls the store uses.
 
+#[cfg(feature = "fred")]
+mod fred;
 mod slots;
 
 use std::sync::Arc;
@@ -19,7 +21,7 @@ use redis::{Cmd, IntoConnectionInfo, Pipeline, RedisError, RedisResult, ServerEr
 pub(crate) use slots::SlotMap;
 pub(crate) use slots::slot_of;
 
-use crate::config::{RedisConfig, Topology};
+use crate::config::{Client, RedisConfig, Topology};
 
 /// Bytes buffered before a write is flushed.
 const WRITE_BUFFER: usize = 64 * 1024;
@@ -36,7 +38,7 @@ pub(crate) struct Routed {
 /// Where a per-node command goes: the standalone server, or the master owning a slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Node {
-    slot: Option<u16>,
+    pub(crate) slot: Option<u16>,
 }
 
 /// A connection to a standalone server or a cluster; cheap to clone.
@@ -44,6 +46,9 @@ pub(crate) struct Node {
 pub(crate) enum Conn {
     Standalone(ConnectionManager),
     Cluster(Arc<ClusterConn>),
+    /// A fred client, standalone or cluster (feature `fred`).
+    #[cfg(feature = "fred")]
+    Fred(Arc<fred::FredConn>),
 }
 
 pub(crate) struct ClusterConn {
@@ -59,18 +64,18 @@ pub(crate) struct ClusterConn {
 impl Conn {
     /// Connects as `config` says (validated already).
     pub(crate) async fn connect(config: &RedisConfig) -> RedisResult<Conn> {
+        match config.client {
+            Client::RedisRs => Conn::connect_redis_rs(config).await,
+            #[cfg(feature = "fred")]
+            Client::Fred => Ok(Conn::Fred(Arc::new(fred::FredConn::connect(config).await?))),
+        }
+    }
+
+    async fn connect_redis_rs(config: &RedisConfig) -> RedisResult<Conn> {
         match &config.topology {
             Some(Topology::Standalone(url)) => {
-                let mut info = url.as_str().into_connection_info()?;
-                let mut redis = info.redis_settings().clone();
-                if let Some(user) = &config.username {
-                    redis = redis.set_username(user);
-                }
-                if let Some(pw) = &config.password {
-                    redis = redis.set_password(pw.expose());
-                }
-                info = info.set_redis_settings(redis);
-                let client = redis::Client::open(info)?;
+                let info = url.as_str().into_connection_info()?;
+                let client = client_for(info, config, false)?;
                 let manager_config = ConnectionManagerConfig::new()
                     .set_connection_timeout(Some(config.connect_timeout))
                     .set_response_timeout(Some(config.command_timeout))
@@ -100,6 +105,10 @@ impl Conn {
                     if let Some(pw) = &config.password {
                         b = b.password(pw.expose());
                     }
+                    #[cfg(feature = "tls")]
+                    if let Some(certs) = config.tls.redis_certificates() {
+                        b = b.certs(certs);
+                    }
                     b.build()
                 };
                 let conn = build(config.retry.max_retries.max(1))?
@@ -124,7 +133,12 @@ impl Conn {
 
     /// True on a cluster.
     pub(crate) fn is_cluster(&self) -> bool {
-        matches!(self, Conn::Cluster(_))
+        match self {
+            Conn::Standalone(_) => false,
+            Conn::Cluster(_) => true,
+            #[cfg(feature = "fred")]
+            Conn::Fred(f) => f.is_cluster(),
+        }
     }
 
     /// Sends a command that may safely be sent again.
@@ -132,6 +146,8 @@ impl Conn {
         lift(match self {
             Conn::Standalone(m) => m.clone().send_packed_command(cmd).await,
             Conn::Cluster(c) => c.conn.clone().req_packed_command(cmd).await,
+            #[cfg(feature = "fred")]
+            Conn::Fred(f) => f.query(cmd).await,
         })
     }
 
@@ -143,6 +159,8 @@ impl Conn {
             // call and reconnects for the next one.
             Conn::Standalone(m) => lift(m.clone().send_packed_command(cmd).await),
             Conn::Cluster(c) => c.query_once(cmd).await,
+            #[cfg(feature = "fred")]
+            Conn::Fred(f) => f.query_once(cmd).await,
         }
     }
 
@@ -150,6 +168,16 @@ impl Conn {
     /// cluster (sent concurrently). Replies are in request order; a command's own error is a
     /// `Value::ServerError` in its place.
     pub(crate) async fn batch(&self, cmds: Vec<Routed>) -> RedisResult<Vec<Value>> {
+        self.batch_with(cmds, false).await
+    }
+
+    /// [`Conn::batch`] for commands that must not run twice: on a cluster the pipelines go
+    /// through the connection that never re-sends after a drop (the others never do).
+    pub(crate) async fn batch_once(&self, cmds: Vec<Routed>) -> RedisResult<Vec<Value>> {
+        self.batch_with(cmds, true).await
+    }
+
+    async fn batch_with(&self, cmds: Vec<Routed>, once: bool) -> RedisResult<Vec<Value>> {
         if cmds.is_empty() {
             return Ok(Vec::new());
         }
@@ -161,7 +189,9 @@ impl Conn {
                 }
                 m.clone().send_packed_commands(&pipe, 0, cmds.len()).await
             }
-            Conn::Cluster(c) => c.batch(cmds).await,
+            Conn::Cluster(c) => c.batch(cmds, once).await,
+            #[cfg(feature = "fred")]
+            Conn::Fred(f) => f.batch(cmds).await,
         }
     }
 
@@ -178,6 +208,8 @@ impl Conn {
                     .map(|s| Node { slot: Some(s) })
                     .collect())
             }
+            #[cfg(feature = "fred")]
+            Conn::Fred(f) => f.nodes().await,
         }
     }
 
@@ -186,6 +218,8 @@ impl Conn {
         match self {
             Conn::Standalone(_) => vec![standalone.to_owned()],
             Conn::Cluster(c) => c.slots.read().masters().to_vec(),
+            #[cfg(feature = "fred")]
+            Conn::Fred(f) => f.node_names(standalone),
         }
     }
 
@@ -198,13 +232,40 @@ impl Conn {
                 ));
                 lift(c.conn.clone().route_command(cmd.clone(), route).await)
             }
+            #[cfg(feature = "fred")]
+            (Conn::Fred(f), _) => f.query_node(node, cmd).await,
             _ => self.query(cmd).await,
         }
     }
 }
 
+/// A redis-rs client for `info` with the configured credentials (they override the URL's),
+/// TLS certificates (feature `tls`), and RESP3 when `resp3` is set (for push messages).
+pub(crate) fn client_for(
+    info: redis::ConnectionInfo,
+    config: &RedisConfig,
+    resp3: bool,
+) -> RedisResult<redis::Client> {
+    let mut redis = info.redis_settings().clone();
+    if let Some(user) = &config.username {
+        redis = redis.set_username(user);
+    }
+    if let Some(pw) = &config.password {
+        redis = redis.set_password(pw.expose());
+    }
+    if resp3 {
+        redis = redis.set_protocol(redis::ProtocolVersion::RESP3);
+    }
+    let info = info.set_redis_settings(redis);
+    #[cfg(feature = "tls")]
+    if let Some(certs) = config.tls.redis_certificates() {
+        return redis::Client::build_with_tls(info, certs);
+    }
+    redis::Client::open(info)
+}
+
 /// A single command's server error as an `Err` (redis-rs hands it back as a value).
-fn lift(reply: RedisResult<Value>) -> RedisResult<Value> {
+pub(crate) fn lift(reply: RedisResult<Value>) -> RedisResult<Value> {
     match reply {
         Ok(Value::ServerError(e)) => Err(e.into()),
         other => other,
@@ -297,7 +358,7 @@ impl ClusterConn {
         }
     }
 
-    async fn batch(&self, cmds: Vec<Routed>) -> RedisResult<Vec<Value>> {
+    async fn batch(&self, cmds: Vec<Routed>, once: bool) -> RedisResult<Vec<Value>> {
         self.refresh_if_stale().await?;
         // Group the commands by the master of their slot; keep each group's first slot to
         // route its pipeline.
@@ -326,7 +387,11 @@ impl ClusterConn {
                 pipe.add_command(cmds[i].cmd.clone());
             }
             let route = SingleNodeRoutingInfo::SpecificNode(Route::new(*slot, SlotAddr::Master));
-            let mut conn = self.conn.clone();
+            let mut conn = if once {
+                self.strict.clone()
+            } else {
+                self.conn.clone()
+            };
             let n = members.len();
             async move { conn.route_pipeline(pipe, 0, n, route).await }
         });

@@ -46,7 +46,7 @@ impl InvalidationBus for RedisStore {
             .boxed();
         };
         let (tx, rx) = mpsc::channel(BUFFER);
-        let clients = self.pubsub_clients();
+        let clients = self.plain_clients(false);
         let channel = self.bus_channel();
         let connect_timeout = self.config().connect_timeout;
         let password = self.config().password.clone();

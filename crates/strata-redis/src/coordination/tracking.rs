@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use futures_util::stream::{self, BoxStream};
-use redis::{AsyncConnectionConfig, ProtocolVersion, PushInfo, PushKind, Value};
+use redis::{AsyncConnectionConfig, PushInfo, PushKind, Value};
 use strata_core::{KeyTracking, TrackingEvent};
 use tokio::sync::mpsc;
 
@@ -139,12 +139,12 @@ impl RedisStore {
             let masters = self.masters().await?;
             let mut out = Vec::new();
             for addr in masters {
-                let client = self.client_for_node(&addr).map_err(|e| scrub(&e))?;
+                let client = self.client_for_node(&addr, true).map_err(|e| scrub(&e))?;
                 out.push((addr, client));
             }
             out
         } else {
-            let clients = self.pubsub_clients().map_err(|e| scrub(&e))?;
+            let clients = self.plain_clients(true).map_err(|e| scrub(&e))?;
             clients.into_iter().map(|c| (String::new(), c)).collect()
         };
         let prefix = self.tracking_prefix();
@@ -155,13 +155,6 @@ impl RedisStore {
         let mut connections = Vec::new();
         let mut masters = Vec::new();
         for (addr, client) in clients {
-            let info = client.get_connection_info().clone();
-            let settings = info
-                .redis_settings()
-                .clone()
-                .set_protocol(ProtocolVersion::RESP3);
-            let client =
-                redis::Client::open(info.set_redis_settings(settings)).map_err(|e| scrub(&e))?;
             let mut conn = client
                 .get_multiplexed_async_connection_with_config(&config)
                 .await

@@ -134,9 +134,13 @@ pub(super) fn parse_scan(reply: Value) -> Result<(u64, Vec<Vec<u8>>)> {
     let keys = match keys {
         Some(Value::Array(keys)) => keys
             .into_iter()
-            .filter_map(|k| match k {
-                Value::BulkString(b) => Some(b),
-                _ => None,
+            .map(|k| match k {
+                Value::BulkString(b) => b,
+                Value::SimpleString(s) => s.into_bytes(),
+                Value::Int(n) => n.to_string().into_bytes(),
+                Value::Double(d) => d.to_string().into_bytes(),
+                // Keeps positions (ZSCAN pairs) aligned; never a key a caller matches.
+                _ => Vec::new(),
             })
             .collect(),
         _ => return Err(error::unexpected("scan", "SCAN answered no key list")),

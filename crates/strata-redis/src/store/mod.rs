@@ -189,34 +189,34 @@ impl RedisStore {
         self.inner.layout.bus_channel()
     }
 
-    /// A plain client per server (per cluster seed) for connections the store does not
-    /// multiplex, such as subscriptions; with the store's credentials.
-    pub(crate) fn pubsub_clients(&self) -> redis::RedisResult<Vec<redis::Client>> {
+    /// A redis-rs client per server (per cluster seed) for connections the store does not
+    /// multiplex, such as subscriptions (with either client library); with the store's
+    /// credentials and TLS settings, in RESP3 when `resp3` is set.
+    pub(crate) fn plain_clients(&self, resp3: bool) -> redis::RedisResult<Vec<redis::Client>> {
+        use redis::IntoConnectionInfo;
         let urls: Vec<&String> = match &self.inner.config.topology {
             Some(crate::config::Topology::Standalone(url)) => vec![url],
             Some(crate::config::Topology::Cluster(urls)) => urls.iter().collect(),
             None => Vec::new(),
         };
-        urls.into_iter().map(|url| self.client_for(url)).collect()
+        urls.into_iter()
+            .map(|url| {
+                crate::conn::client_for(
+                    url.as_str().into_connection_info()?,
+                    &self.inner.config,
+                    resp3,
+                )
+            })
+            .collect()
     }
 
-    /// A plain client for `url` with the store's credentials (they override the URL's).
-    pub(crate) fn client_for(&self, url: &str) -> redis::RedisResult<redis::Client> {
-        use redis::IntoConnectionInfo;
-        let info = url.into_connection_info()?;
-        let mut redis = info.redis_settings().clone();
-        if let Some(user) = &self.inner.config.username {
-            redis = redis.set_username(user);
-        }
-        if let Some(pw) = &self.inner.config.password {
-            redis = redis.set_password(pw.expose());
-        }
-        redis::Client::open(info.set_redis_settings(redis))
-    }
-
-    /// A plain client for the cluster node `host:port`, with the credentials of the store
-    /// (or of its first seed URL).
-    pub(crate) fn client_for_node(&self, addr: &str) -> redis::RedisResult<redis::Client> {
+    /// A redis-rs client for the cluster node `host:port`, with the credentials and TLS
+    /// settings of the store (or of its first seed URL), in RESP3 when `resp3` is set.
+    pub(crate) fn client_for_node(
+        &self,
+        addr: &str,
+        resp3: bool,
+    ) -> redis::RedisResult<redis::Client> {
         use redis::{ConnectionAddr, IntoConnectionInfo};
         let seed = match &self.inner.config.topology {
             Some(crate::config::Topology::Cluster(urls)) => urls.first().cloned(),
@@ -231,18 +231,22 @@ impl RedisStore {
                 "a cluster node address has no valid port",
             ))
         })?;
-        let info = seed
-            .as_str()
-            .into_connection_info()?
-            .set_addr(ConnectionAddr::Tcp(host.to_owned(), port));
-        let mut redis = info.redis_settings().clone();
-        if let Some(user) = &self.inner.config.username {
-            redis = redis.set_username(user);
-        }
-        if let Some(pw) = &self.inner.config.password {
-            redis = redis.set_password(pw.expose());
-        }
-        redis::Client::open(info.set_redis_settings(redis))
+        let info = seed.as_str().into_connection_info()?;
+        // Keep the seed's transport: a TLS seed means TLS to every node.
+        let addr = match info.addr() {
+            ConnectionAddr::TcpTls {
+                insecure,
+                tls_params,
+                ..
+            } => ConnectionAddr::TcpTls {
+                host: host.to_owned(),
+                port,
+                insecure: *insecure,
+                tls_params: tls_params.clone(),
+            },
+            _ => ConnectionAddr::Tcp(host.to_owned(), port),
+        };
+        crate::conn::client_for(info.set_addr(addr), &self.inner.config, resp3)
     }
 
     /// The prefix client-side tracking watches: every value key, nothing else.
@@ -640,13 +644,22 @@ impl Store for RedisStore {
             let raws: Vec<Vec<u8>> = routed.iter().map(|r| r.key.clone()).collect();
             self.add_to_tags(&opts.tags, &raws, opts.ttl).await?;
         }
-        let idempotency = match opts.mode {
-            SetMode::Always => Idempotency::Idempotent,
-            _ => Idempotency::NotIdempotent,
+        let once = opts.mode != SetMode::Always;
+        let idempotency = if once {
+            Idempotency::NotIdempotent
+        } else {
+            Idempotency::Idempotent
         };
         let replies = self
             .call("set_many", idempotency, || {
-                self.inner.conn.batch(clone_routed(&routed))
+                let cmds = clone_routed(&routed);
+                async move {
+                    if once {
+                        self.inner.conn.batch_once(cmds).await
+                    } else {
+                        self.inner.conn.batch(cmds).await
+                    }
+                }
             })
             .await?;
         let mut stored = 0;

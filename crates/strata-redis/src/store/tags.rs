@@ -1,20 +1,19 @@
 //! Tags on Redis.
 //!
-//! Each tag has a set `<prefix>#tag:<tag>` holding the Redis names of the values that carry
-//! it. A write adds the key to its tag sets *before* writing the value, and keeps each set
-//! alive at least as long as its longest-lived member (a member without expiry makes the set
-//! persistent). Invalidating a tag reads the set in pages (SSCAN), removes each member whose
-//! value still carries the tag (a Lua check of the envelope, so a value re-written without
-//! the tag survives), and removes the processed members from the set. Members whose values
-//! expired or were deleted are pruned then, and on every 64th tagged write a sample of one
-//! set is checked and pruned.
-
-use std::sync::atomic::{AtomicU64, Ordering};
+//! Each tag has a sorted set `<prefix>#tag:<tag>` whose members are the Redis names of the
+//! values that carry it, scored by each value's expiry (ms since the epoch; `+inf` for none).
+//! A write adds the key to its tag sets *before* writing the value (a crash in between
+//! leaves an extra member, never a tagged value missing from its set). The same one-key Lua
+//! script drops the members whose values expired more than a second ago (lazy, exact
+//! pruning: a member being written has a future score) and keeps the set alive a second past
+//! its longest-lived member. Invalidating a tag reads the set in pages (ZSCAN), removes each
+//! member whose value still carries the tag (a Lua check of the envelope, so a value
+//! re-written without the tag survives), then removes the processed members from the set.
 
 use redis::Value;
 use strata_core::{Result, Tag, Ttl};
 
-use super::{RedisStore, clone_routed};
+use super::RedisStore;
 use crate::conn::Routed;
 use crate::error;
 use crate::retry::Idempotency;
@@ -22,36 +21,34 @@ use crate::scripts;
 
 /// Members added to a tag set per script call.
 const MEMBERS_PER_CALL: usize = 1_000;
-/// Extra life a tag set gets beyond its members' TTL, for clock differences between clients.
+/// How long past its values' expiry a member stays, and a tag set past its longest-lived
+/// member: slack for clocks that differ between clients.
 const TAG_SET_MARGIN_MS: u64 = 1_000;
-/// One tagged write in this many prunes a sample of a tag set.
-const PRUNE_EVERY: u64 = 64;
-/// Members checked per prune.
-const PRUNE_SAMPLE: usize = 32;
-
-static TAGGED_WRITES: AtomicU64 = AtomicU64::new(0);
 
 impl RedisStore {
-    /// Adds `members` (Redis key names) to the sets of `tags`, stretching each set's expiry to
-    /// cover `ttl`.
+    /// Adds `members` (Redis key names) to the sets of `tags`, as values expiring after `ttl`
+    /// from now (`None`: never).
     pub(crate) async fn add_to_tags(
         &self,
         tags: &[Tag],
         members: &[Vec<u8>],
         ttl: Option<Ttl>,
     ) -> Result<()> {
-        let ttl_ms = match ttl {
-            Some(Ttl::After(d)) => u64::try_from(d.as_millis())
-                .unwrap_or(u64::MAX / 2)
-                .saturating_add(TAG_SET_MARGIN_MS),
+        let now = self.now().as_millis();
+        let expiry = match ttl {
+            Some(Ttl::After(d)) => now
+                .saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX / 4))
+                .max(1),
             _ => 0,
         };
         let mut routed = Vec::new();
         for tag in tags {
             let set = self.inner.layout.tag_key(tag);
             for chunk in members.chunks(MEMBERS_PER_CALL) {
-                let mut args: Vec<Vec<u8>> = Vec::with_capacity(chunk.len() + 1);
-                args.push(ttl_ms.to_string().into_bytes());
+                let mut args: Vec<Vec<u8>> = Vec::with_capacity(chunk.len() + 3);
+                args.push(now.to_string().into_bytes());
+                args.push(TAG_SET_MARGIN_MS.to_string().into_bytes());
+                args.push(expiry.to_string().into_bytes());
                 args.extend(chunk.iter().cloned());
                 routed.push(Routed {
                     key: set.clone(),
@@ -65,13 +62,6 @@ impl RedisStore {
             })
             .await?;
         self.check_replies("tag", replies)?;
-        if TAGGED_WRITES.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
-            let tag = &tags[fastrand::usize(..tags.len())];
-            // Pruning is housekeeping: a failure here must not fail the write.
-            if let Err(e) = self.prune_tag(tag).await {
-                tracing::debug!(error = %e, "tag set prune failed");
-            }
-        }
         Ok(())
     }
 
@@ -99,7 +89,7 @@ impl RedisStore {
             let set = self.inner.layout.tag_key(tag);
             let mut cursor = 0u64;
             loop {
-                let (next, members) = self.sscan(&set, cursor).await?;
+                let (next, members) = self.zscan(&set, cursor).await?;
                 if !members.is_empty() {
                     let routed: Vec<Routed> = members
                         .iter()
@@ -129,8 +119,9 @@ impl RedisStore {
         Ok(removed)
     }
 
-    async fn sscan(&self, set: &[u8], cursor: u64) -> Result<(u64, Vec<Vec<u8>>)> {
-        let mut cmd = redis::cmd("SSCAN");
+    /// One page of a tag set: the next cursor and the members (scores dropped).
+    async fn zscan(&self, set: &[u8], cursor: u64) -> Result<(u64, Vec<Vec<u8>>)> {
+        let mut cmd = redis::cmd("ZSCAN");
         cmd.arg(set)
             .arg(cursor)
             .arg("COUNT")
@@ -140,11 +131,12 @@ impl RedisStore {
                 self.inner.conn.query(&cmd)
             })
             .await?;
-        super::bulk::parse_scan(reply)
+        let (next, pairs) = super::bulk::parse_scan(reply)?;
+        Ok((next, pairs.into_iter().step_by(2).collect()))
     }
 
     async fn remove_members(&self, set: &[u8], members: &[Vec<u8>]) -> Result<()> {
-        let mut cmd = redis::cmd("SREM");
+        let mut cmd = redis::cmd("ZREM");
         cmd.arg(set);
         for m in members {
             cmd.arg(m);
@@ -154,53 +146,5 @@ impl RedisStore {
         })
         .await?;
         Ok(())
-    }
-
-    /// Removes from the set of `tag` a sample of members whose values are gone.
-    pub async fn prune_tag(&self, tag: &Tag) -> Result<u64> {
-        let set = self.inner.layout.tag_key(tag);
-        let mut cmd = redis::cmd("SRANDMEMBER");
-        cmd.arg(&set).arg(PRUNE_SAMPLE);
-        let reply = self
-            .call("prune_tag", Idempotency::Idempotent, || {
-                self.inner.conn.query(&cmd)
-            })
-            .await?;
-        let Value::Array(sample) = reply else {
-            return Ok(0);
-        };
-        let members: Vec<Vec<u8>> = sample
-            .into_iter()
-            .filter_map(|v| match v {
-                Value::BulkString(b) => Some(b),
-                _ => None,
-            })
-            .collect();
-        let routed: Vec<Routed> = members
-            .iter()
-            .map(|m| {
-                let mut cmd = redis::cmd("EXISTS");
-                cmd.arg(m);
-                Routed {
-                    key: m.clone(),
-                    cmd,
-                }
-            })
-            .collect();
-        let replies = self
-            .call("prune_tag", Idempotency::Idempotent, || {
-                self.inner.conn.batch(clone_routed(&routed))
-            })
-            .await?;
-        let gone: Vec<Vec<u8>> = members
-            .into_iter()
-            .zip(replies)
-            .filter(|(_, r)| matches!(r, Value::Int(0)))
-            .map(|(m, _)| m)
-            .collect();
-        if !gone.is_empty() {
-            self.remove_members(&set, &gone).await?;
-        }
-        Ok(gone.len() as u64)
     }
 }

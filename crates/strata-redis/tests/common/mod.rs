@@ -2,7 +2,17 @@
 #![allow(dead_code, unreachable_pub)]
 
 use strata_core::{Key, Namespace};
+use strata_redis::Client;
 use strata_testkit::redis_server::RedisServer;
+
+/// Every client library this build has: redis-rs, and fred with the `fred` feature.
+pub fn clients() -> Vec<Client> {
+    vec![
+        Client::RedisRs,
+        #[cfg(feature = "fred")]
+        Client::Fred,
+    ]
+}
 
 /// A key in namespace `ns`.
 pub fn key(ns: &str, id: &str) -> Key {
