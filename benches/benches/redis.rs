@@ -7,6 +7,8 @@
 //!   time). The raw client GETs and SETs the same bytes (SET with PX for `set`).
 //! - `redis.get_many.100`: one `get_many` of 100 keys against one raw `MGET` of them.
 //! - The same three on the cluster: `redis.cluster.get.64tasks`, ...
+//! - The same three for the store on the fred client against a raw fred client:
+//!   `redis.fred.get.64tasks`, `redis.fred.set.64tasks`, `redis.fred.get_many.100`.
 //!
 //! Needs the servers `cargo xtask bench` starts (`STRATA_REDIS_URL`,
 //! `STRATA_REDIS_CLUSTER_URLS`); without them the records are skipped with a notice.
@@ -29,11 +31,12 @@ const KEYS: usize = 1_000;
 const BATCH: usize = 100;
 const TTL: Duration = Duration::from_secs(600);
 
-/// A raw connection of either topology, used the way an application would.
+/// A raw connection of either topology or client, used the way an application would.
 #[derive(Clone)]
 enum Raw {
     Standalone(redis::aio::ConnectionManager),
     Cluster(redis::cluster_async::ClusterConnection),
+    Fred(fred::prelude::Client),
 }
 
 impl Raw {
@@ -41,6 +44,11 @@ impl Raw {
         let r: redis::RedisResult<Option<Vec<u8>>> = match self {
             Raw::Standalone(c) => c.clone().get(key).await,
             Raw::Cluster(c) => c.clone().get(key).await,
+            Raw::Fred(c) => {
+                use fred::prelude::KeysInterface;
+                let v: Option<Bytes> = c.get(Bytes::copy_from_slice(key)).await.expect("fred GET");
+                return v.map(|b| b.to_vec());
+            }
         };
         r.expect("raw GET")
     }
@@ -54,6 +62,20 @@ impl Raw {
         let r = match self {
             Raw::Standalone(c) => c.clone().req_packed_command(&cmd).await,
             Raw::Cluster(c) => c.clone().req_packed_command(&cmd).await,
+            Raw::Fred(c) => {
+                use fred::prelude::{Expiration, KeysInterface};
+                let () = c
+                    .set(
+                        Bytes::copy_from_slice(key),
+                        Bytes::copy_from_slice(value),
+                        Some(Expiration::PX(TTL.as_millis() as i64)),
+                        None,
+                        false,
+                    )
+                    .await
+                    .expect("fred SET");
+                return;
+            }
         };
         r.expect("raw SET");
     }
@@ -62,6 +84,15 @@ impl Raw {
         let r: redis::RedisResult<Vec<Option<Vec<u8>>>> = match self {
             Raw::Standalone(c) => c.clone().mget(keys).await,
             Raw::Cluster(c) => c.clone().mget(keys).await,
+            Raw::Fred(c) => {
+                use fred::prelude::KeysInterface;
+                let keys: Vec<fred::types::Key> = keys
+                    .iter()
+                    .map(|k| Bytes::copy_from_slice(k).into())
+                    .collect();
+                let v: Vec<Option<Bytes>> = c.mget(keys).await.expect("fred MGET");
+                return v.into_iter().map(|b| b.map(|b| b.to_vec())).collect();
+            }
         };
         r.expect("raw MGET")
     }
@@ -69,6 +100,8 @@ impl Raw {
 
 struct Setup {
     label: &'static str,
+    /// The peer key of the raw client.
+    peer: &'static str,
     store: RedisStore,
     raw: Raw,
     keys: Vec<Key>,
@@ -77,7 +110,7 @@ struct Setup {
 
 fn main() {
     let mut runner = Runner::from_env();
-    let wanted = ["redis.get", "redis.set", "redis.cluster"]
+    let wanted = ["redis.get", "redis.set", "redis.cluster", "redis.fred"]
         .iter()
         .any(|r| runner.wants(r));
     if wanted {
@@ -89,6 +122,8 @@ fn main() {
         match std::env::var("STRATA_REDIS_URL") {
             Ok(url) if !url.is_empty() => {
                 let setup = rt.block_on(standalone(&url));
+                records(&mut runner, &rt, &setup);
+                let setup = rt.block_on(fred_standalone(&url));
                 records(&mut runner, &rt, &setup);
             }
             _ => eprintln!(
@@ -109,7 +144,7 @@ fn main() {
     runner.finish();
 }
 
-async fn fill(label: &'static str, store: RedisStore, raw: Raw) -> Setup {
+async fn fill(label: &'static str, peer: &'static str, store: RedisStore, raw: Raw) -> Setup {
     let ns = Namespace::new("bench").expect("namespace");
     let keys: Vec<Key> = (0..KEYS)
         .map(|i| Key::new(&ns, &format!("k{i}")).expect("key"))
@@ -123,6 +158,7 @@ async fn fill(label: &'static str, store: RedisStore, raw: Raw) -> Setup {
         .expect("fill");
     Setup {
         label,
+        peer,
         store,
         raw,
         keys,
@@ -147,7 +183,26 @@ async fn standalone(url: &str) -> Setup {
         .get_connection_manager_with_config(config)
         .await
         .expect("a raw connection");
-    fill("redis", store, Raw::Standalone(raw)).await
+    fill("redis", "redis_rs", store, Raw::Standalone(raw)).await
+}
+
+async fn fred_standalone(url: &str) -> Setup {
+    use fred::prelude::{Builder, ClientLike, Config};
+    let store = RedisStore::builder()
+        .url(url)
+        .client(strata_redis::Client::Fred)
+        .prefix("bench-fred")
+        .connect()
+        .await
+        .expect("a fred store on the bench server");
+    // The same setup the store uses: one fred client, the same command timeout.
+    let timeout = store.config().command_timeout();
+    let raw = Builder::from_config(Config::from_url(url).expect("url"))
+        .with_performance_config(|p| p.default_command_timeout = timeout)
+        .build()
+        .expect("a raw fred client");
+    raw.init().await.expect("connect the raw fred client");
+    fill("redis.fred", "fred", store, Raw::Fred(raw)).await
 }
 
 async fn cluster(urls: &[String]) -> Setup {
@@ -164,7 +219,7 @@ async fn cluster(urls: &[String]) -> Setup {
         .get_async_connection()
         .await
         .expect("a raw cluster connection");
-    fill("redis.cluster", store, Raw::Cluster(raw)).await
+    fill("redis.cluster", "redis_rs", store, Raw::Cluster(raw)).await
 }
 
 /// A criterion routine timing `iters` operations spread over 64 tasks.
@@ -225,7 +280,7 @@ fn records(runner: &mut Runner, rt: &Runtime, s: &Setup) {
                     }),
                 ),
                 Contender::new(
-                    "redis_rs",
+                    s.peer,
                     1,
                     tasks(rt, move |i| {
                         let (raw, rks) = (raw.clone(), rks.clone());
@@ -267,7 +322,7 @@ fn records(runner: &mut Runner, rt: &Runtime, s: &Setup) {
                     }),
                 ),
                 Contender::new(
-                    "redis_rs",
+                    s.peer,
                     1,
                     tasks(rt, move |i| {
                         let (raw, rks, wire) = (raw.clone(), rks.clone(), wire.clone());
@@ -296,7 +351,7 @@ fn records(runner: &mut Runner, rt: &Runtime, s: &Setup) {
                         assert_eq!(got.len(), BATCH);
                     })
                 }),
-                Contender::new("redis_rs", 1, |b| {
+                Contender::new(s.peer, 1, |b| {
                     b.iter(|| {
                         m = (m + 1) % raw_batches.len();
                         let got = rt.block_on(raw.mget(&raw_batches[m]));

@@ -222,9 +222,14 @@ fn check_url(url: &str) -> std::result::Result<(), String> {
         ));
     }
     url.into_connection_info().map(|_| ()).map_err(|e| {
+        // redis-rs says what is wrong before " - <kind>" and never echoes the URL.
+        let text = e.to_string();
+        let why = e
+            .detail()
+            .unwrap_or_else(|| text.split(" - ").next().unwrap_or(&text));
         format!(
-            "`{shown}` is not a valid Redis URL: {}",
-            e.detail().unwrap_or("unreadable")
+            "`{shown}` is not a valid Redis URL ({why}); expected \
+             redis://[user[:password]@]host[:port][/db]"
         )
     })
 }

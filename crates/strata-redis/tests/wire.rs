@@ -256,3 +256,24 @@ async fn health_reports_the_server_figures() {
     assert!(node["used_memory"].as_u64().unwrap() > 0);
     assert_eq!(health.details["breaker"], "closed");
 }
+
+#[tokio::test]
+async fn health_covers_every_master_of_a_cluster() {
+    let Some(urls) = strata_testkit::redis_server::shared_cluster_urls() else {
+        return;
+    };
+    let store = RedisStore::builder().cluster(urls).connect().await.unwrap();
+    let health = store.health().await;
+    assert_eq!(
+        health.status,
+        strata_core::HealthStatus::Healthy,
+        "{health:?}"
+    );
+    assert_eq!(health.backend, "redis-cluster");
+    let nodes = health.details["nodes"].as_object().unwrap();
+    assert_eq!(nodes.len(), 3, "{nodes:?}");
+    for (name, node) in nodes {
+        assert!(node["used_memory"].as_u64().unwrap() > 0, "{name}");
+        assert!(node["ping_ms"].as_f64().is_some(), "{name}");
+    }
+}
