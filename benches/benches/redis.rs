@@ -110,9 +110,12 @@ struct Setup {
 
 fn main() {
     let mut runner = Runner::from_env();
-    let wanted = ["redis.get", "redis.set", "redis.cluster", "redis.fred"]
+    let wanted = ["redis", "redis.cluster", "redis.fred"]
         .iter()
-        .any(|r| runner.wants(r));
+        .flat_map(|label| {
+            ["get.64tasks", "set.64tasks", "get_many.100"].map(|r| format!("{label}.{r}"))
+        })
+        .any(|r| runner.wants(&r));
     if wanted {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
