@@ -286,7 +286,7 @@ impl FredConn {
             // A server's error reply stays a reply, as on the custom-command path.
             Err(e) => match redis_error(&e) {
                 err if matches!(err.kind(), ErrorKind::Server(_)) || err.code().is_some() => {
-                    server_error_value(e.details()).map_or(Err(err), Ok)
+                    server_error_value(e.details()).ok_or(err)
                 }
                 err => Err(err),
             },
