@@ -37,6 +37,7 @@ pub mod load;
 pub mod options;
 pub mod pattern;
 mod store;
+mod ttl_read;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock, Timestamp};
 pub use codec::{Codec, CodecId, Fingerprint, Json, MessagePack, ValueCodec};
@@ -57,6 +58,7 @@ pub use store::{
     Capabilities, EvictionCounts, EvictionReason, Health, HealthStatus, Now, Store, StoreInfo,
     StoreStats,
 };
+pub use ttl_read::GetWithTtl;
 
 /// Re-exported so stores and callers name the same `Bytes`.
 pub use bytes::Bytes;

@@ -404,6 +404,13 @@ impl<S: Store> Store for FaultStore<S> {
     }
 }
 
+impl<S: strata_core::GetWithTtl> strata_core::GetWithTtl for FaultStore<S> {
+    async fn get_with_ttl(&self, keys: &[Key]) -> Result<Vec<Option<(Entry, TtlState)>>> {
+        self.handle.enter("get_with_ttl", None).await?;
+        self.inner.get_with_ttl(keys).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;

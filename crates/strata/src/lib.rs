@@ -53,3 +53,9 @@ pub use strata_memory::{EvictionPolicy, MemoryStore};
 pub use strata_redis as redis;
 #[cfg(feature = "redis")]
 pub use strata_redis::RedisStore;
+
+/// The tiered store, L1 over L2 (feature `tiered`).
+#[cfg(feature = "tiered")]
+pub use strata_tiered as tiered;
+#[cfg(feature = "tiered")]
+pub use strata_tiered::TieredStore;

@@ -458,3 +458,21 @@ impl Store for MemoryStore {
         out
     }
 }
+
+impl strata_core::GetWithTtl for MemoryStore {
+    async fn get_with_ttl(&self, keys: &[Key]) -> Result<Vec<Option<(Entry, TtlState)>>> {
+        Ok(keys
+            .iter()
+            .map(|k| {
+                let entry = self.inner.cache.get(k)?;
+                let ttl = match self.inner.cache.remaining(k) {
+                    Some(Some(d)) => TtlState::Remaining(d),
+                    Some(None) => TtlState::NoExpiry,
+                    // Expired between the two reads: report it missing.
+                    None => return None,
+                };
+                Some((entry, ttl))
+            })
+            .collect())
+    }
+}

@@ -4,6 +4,7 @@ mod bulk;
 mod cas;
 mod health;
 mod tags;
+mod ttl_read;
 
 use std::future::Future;
 use std::sync::Arc;
