@@ -42,7 +42,7 @@ mod ttl_read;
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock, Timestamp};
 pub use codec::{Codec, CodecId, Fingerprint, Json, MessagePack, ValueCodec};
 pub use coordination::{
-    BusEvent, CompareAndSet, DistributedLock, InvalidationBus, KeyTracking, LockToken,
+    BusEvent, CompareAndSet, DistributedLock, DynLock, InvalidationBus, KeyTracking, LockToken,
     TrackingEvent, Version,
 };
 pub use dyn_store::{BoxFuture, DynStore, SharedStore};

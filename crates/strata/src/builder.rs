@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use strata_core::load::LoadEngine;
+use strata_core::load::{LoadEngine, StampedeLock};
 use strata_core::{
     CodecId, Error, Fingerprint, Namespace, Result, SetOptions, SharedClock, SharedStore,
     ValueCodec,
@@ -39,6 +39,7 @@ pub struct CacheBuilder {
     max_bytes: Option<u64>,
     #[cfg(feature = "memory")]
     eviction_policy: Option<strata_memory::EvictionPolicy>,
+    stampede: Option<StampedeLock>,
 }
 
 impl Default for CacheBuilder {
@@ -55,6 +56,7 @@ impl Default for CacheBuilder {
             max_bytes: None,
             #[cfg(feature = "memory")]
             eviction_policy: None,
+            stampede: None,
         }
     }
 }
@@ -170,6 +172,14 @@ impl CacheBuilder {
         }
     }
 
+    /// Coordinates `get_or_load` across nodes: a node that misses takes `lock` (a
+    /// distributed lock, such as a `RedisStore`) before calling its loader, and the others
+    /// wait for the value to appear in the shared store, so the fleet calls the loader once.
+    pub fn stampede_lock(mut self, lock: StampedeLock) -> Self {
+        self.stampede = Some(lock);
+        self
+    }
+
     /// Builds the cache, checking the configuration.
     pub fn build<T>(self) -> Result<Cache<T>>
     where
@@ -199,6 +209,7 @@ impl CacheBuilder {
             Arc::new(LoadEngine::new()),
             defaults,
             self.max_key_len,
-        ))
+        )
+        .with_stampede(self.stampede))
     }
 }

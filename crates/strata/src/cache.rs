@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use strata_core::load::{LoadEngine, LoadOptions, Loaded};
+use strata_core::load::{LoadEngine, LoadOptions, Loaded, StampedeLock};
 use strata_core::{
     BoxError, Invalidation, Key, Namespace, Now, Pattern, Result, SetOptions, SetOutcome,
     SharedStore, Store, StoreExt, StoreStats, Tag, Ttl, ValueCodec,
@@ -47,6 +47,7 @@ pub struct Cache<T> {
     engine: Arc<LoadEngine>,
     defaults: SetOptions,
     max_key_len: usize,
+    stampede: Option<StampedeLock>,
     _type: PhantomData<fn() -> T>,
 }
 
@@ -59,6 +60,7 @@ impl<T> Clone for Cache<T> {
             engine: self.engine.clone(),
             defaults: self.defaults.clone(),
             max_key_len: self.max_key_len,
+            stampede: self.stampede.clone(),
             _type: PhantomData,
         }
     }
@@ -95,7 +97,23 @@ where
             engine,
             defaults,
             max_key_len,
+            stampede: None,
             _type: PhantomData,
+        }
+    }
+
+    /// Loads coordinate across nodes through `lock` (see [`StampedeLock`]).
+    pub(crate) fn with_stampede(mut self, lock: Option<StampedeLock>) -> Self {
+        self.stampede = lock;
+        self
+    }
+
+    /// Load options: the cache's write defaults and its stampede lock.
+    fn load_options(&self) -> LoadOptions {
+        let opts = LoadOptions::new().set_options(self.defaults.clone());
+        match &self.stampede {
+            Some(lock) => opts.stampede_lock(lock.clone()),
+            None => opts,
         }
     }
 
@@ -123,7 +141,8 @@ where
             self.engine.clone(),
             self.defaults.clone(),
             self.max_key_len,
-        ))
+        )
+        .with_stampede(self.stampede.clone()))
     }
 
     /// The namespace.
@@ -285,7 +304,7 @@ where
         L: Into<Loaded<T>>,
         E: Into<BoxError>,
     {
-        let opts = LoadOptions::new().set_options(self.defaults.clone());
+        let opts = self.load_options();
         self.get_or_load_with(id, &opts, loader).await
     }
 
@@ -324,7 +343,7 @@ where
             .iter()
             .map(|id| self.key(id))
             .collect::<Result<Vec<_>>>()?;
-        let opts = LoadOptions::new().set_options(self.defaults.clone());
+        let opts = self.load_options();
         let namespace = self.namespace;
         let max = self.max_key_len;
         let loader = &loader;

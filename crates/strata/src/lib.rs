@@ -31,7 +31,7 @@ mod cache;
 pub use builder::CacheBuilder;
 pub use cache::Cache;
 
-pub use strata_core::load::{LoadEngine, LoadOptions, Loaded};
+pub use strata_core::load::{LoadEngine, LoadOptions, Loaded, StampedeLock};
 pub use strata_core::{
     Capabilities, Clock, CodecId, Entry, Error, ErrorKind, Health, HealthStatus, Invalidation,
     InvalidationReason, Key, Layer, ManualClock, Namespace, Pattern, Result, Retry, SetOptions,

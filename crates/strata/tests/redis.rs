@@ -55,3 +55,49 @@ async fn a_typed_cache_reads_and_writes_through_redis() {
     assert_eq!(loads.load(std::sync::atomic::Ordering::SeqCst), 1);
     store.clear().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_with_a_stampede_lock_call_the_loader_once() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let Some(url) = shared_redis_url() else {
+        return;
+    };
+    let prefix = RunContext::new().prefix();
+    let mut nodes = Vec::new();
+    for _ in 0..2 {
+        let store = RedisStore::builder()
+            .url(url.clone())
+            .prefix(prefix.clone())
+            .connect()
+            .await
+            .unwrap();
+        let cache = CacheBuilder::new()
+            .namespace("reports")
+            .store(store.clone().into_shared())
+            .stampede_lock(strata::StampedeLock::new(Arc::new(store)))
+            .build::<String>()
+            .unwrap();
+        nodes.push(cache);
+    }
+    let calls = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let (cache, calls) = (nodes[i % 2].clone(), calls.clone());
+            tokio::spawn(async move {
+                cache
+                    .get_or_load("q3", || async {
+                        calls.fetch_add(1, Ordering::SeqCst);
+                        // A slow source, so that both nodes miss while it runs.
+                        tokio::time::sleep(Duration::from_millis(150)).await;
+                        Ok::<_, std::io::Error>("done".to_owned())
+                    })
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(*t.await.unwrap().unwrap(), "done");
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}

@@ -4,6 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
+use crate::dyn_store::BoxFuture;
 use crate::error::Result;
 use crate::key::Key;
 
@@ -79,6 +80,35 @@ pub trait DistributedLock: Send + Sync + 'static {
         token: &LockToken,
         ttl: Duration,
     ) -> impl Future<Output = Result<bool>> + Send;
+}
+
+/// The object-safe twin of [`DistributedLock`] (boxed futures), implemented for every
+/// `DistributedLock`, so a lock can be kept as `Arc<dyn DynLock>` (as
+/// [`StampedeLock`](crate::load::StampedeLock) does).
+pub trait DynLock: Send + Sync + 'static {
+    /// [`DistributedLock::try_lock`].
+    fn try_lock_dyn<'a>(
+        &'a self,
+        key: &'a Key,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Option<LockToken>>>;
+
+    /// [`DistributedLock::unlock`].
+    fn unlock_dyn<'a>(&'a self, key: &'a Key, token: &'a LockToken) -> BoxFuture<'a, Result<bool>>;
+}
+
+impl<L: DistributedLock> DynLock for L {
+    fn try_lock_dyn<'a>(
+        &'a self,
+        key: &'a Key,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Option<LockToken>>> {
+        Box::pin(self.try_lock(key, ttl))
+    }
+
+    fn unlock_dyn<'a>(&'a self, key: &'a Key, token: &'a LockToken) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(self.unlock(key, token))
+    }
 }
 
 #[cfg(test)]

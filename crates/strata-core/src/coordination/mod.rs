@@ -10,5 +10,5 @@ mod tracking;
 
 pub use bus::{BusEvent, InvalidationBus};
 pub use cas::{CompareAndSet, Version};
-pub use lock::{DistributedLock, LockToken};
+pub use lock::{DistributedLock, DynLock, LockToken};
 pub use tracking::{KeyTracking, TrackingEvent};

@@ -1,9 +1,11 @@
 //! `get_or_load` and `get_or_load_many` over any store.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::FutureExt;
 use serde::Serialize;
@@ -11,17 +13,63 @@ use serde::de::DeserializeOwned;
 
 use super::single_flight::{Claim, SingleFlight};
 use crate::codec::ValueCodec;
+use crate::coordination::DynLock;
 use crate::error::{BoxError, Error, ErrorKind, Result};
 use crate::key::{Key, Tag};
 use crate::options::{SetOptions, Ttl};
 use crate::store::{Now, Store};
 
-/// Options for a load: how the loaded value is written.
+/// Options for a load: how the loaded value is written, and whether nodes coordinate.
 #[non_exhaustive]
 #[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
     /// Write options for the loaded value (TTL, tags, time to idle).
     pub set: SetOptions,
+    /// A lock shared by every node, so that nodes missing the same key call the loader once
+    /// (the others wait and read the value from the shared store).
+    pub stampede: Option<StampedeLock>,
+}
+
+/// The distributed lock of a load and how long to hold it and wait for it.
+#[derive(Clone)]
+pub struct StampedeLock {
+    lock: Arc<dyn DynLock>,
+    /// How long the lock is held at most (a crashed loader frees it after this).
+    pub hold: Duration,
+    /// How often a node that lost the race looks for the winner's value.
+    pub poll: Duration,
+    /// How long it waits before loading anyway (the winner may be slow or gone).
+    pub max_wait: Duration,
+}
+
+impl StampedeLock {
+    /// A stampede lock on `lock`: held at most 10 s, polled every 20 ms, waited for at most
+    /// 10 s.
+    pub fn new(lock: Arc<dyn DynLock>) -> Self {
+        StampedeLock {
+            lock,
+            hold: Duration::from_secs(10),
+            poll: Duration::from_millis(20),
+            max_wait: Duration::from_secs(10),
+        }
+    }
+
+    /// Sets how long the lock is held at most and waited for at most.
+    pub fn hold(mut self, hold: Duration) -> Self {
+        self.hold = hold;
+        self.max_wait = hold;
+        self
+    }
+}
+
+impl fmt::Debug for StampedeLock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StampedeLock")
+            .field("hold", &self.hold)
+            .field("poll", &self.poll)
+            .field("max_wait", &self.max_wait)
+            .finish_non_exhaustive()
+    }
 }
 
 impl LoadOptions {
@@ -45,6 +93,12 @@ impl LoadOptions {
     /// Uses `set` as the write options.
     pub fn set_options(mut self, set: SetOptions) -> Self {
         self.set = set;
+        self
+    }
+
+    /// Coordinates loads across nodes with `lock`.
+    pub fn stampede_lock(mut self, lock: StampedeLock) -> Self {
+        self.stampede = Some(lock);
         self
     }
 }
@@ -135,6 +189,16 @@ fn write_error_fails_load(e: &Error) -> bool {
     )
 }
 
+/// What waiting for the shared lock gave.
+enum Locked<T> {
+    /// Another node loaded the value meanwhile.
+    Found(Arc<T>),
+    /// This node holds the lock and loads.
+    Held(crate::coordination::LockToken),
+    /// Load without the lock (it could not be reached, or waiting took too long).
+    LoadAnyway,
+}
+
 impl LoadEngine {
     /// An engine with no flights.
     pub fn new() -> Self {
@@ -203,6 +267,18 @@ impl LoadEngine {
                         leader.complete(Err(e.clone()));
                         return Err(e);
                     };
+                    // Across nodes: take the shared lock, or wait for the node that has it.
+                    let mut token = None;
+                    if let Some(stampede) = &opts.stampede {
+                        match Self::await_lock::<S, T>(store, key, codec, stampede).await {
+                            Locked::Found(v) => {
+                                leader.complete(Ok(Some(v.clone())));
+                                return Ok(v);
+                            }
+                            Locked::Held(t) => token = Some(t),
+                            Locked::LoadAnyway => {}
+                        }
+                    }
                     let outcome = match run_loader(loader).await {
                         Ok(loaded) => {
                             self.store_loaded(store, key, codec, opts, loaded.into())
@@ -210,9 +286,50 @@ impl LoadEngine {
                         }
                         Err(e) => Err(e.with_key(key).with_operation("get_or_load")),
                     };
+                    if let (Some(stampede), Some(token)) = (&opts.stampede, token) {
+                        // Expiry frees it anyway; a failed release only delays the others.
+                        let _ = stampede.lock.unlock_dyn(key, &token).await;
+                    }
                     leader.complete(outcome.clone().map(Some));
                     return outcome;
                 }
+            }
+        }
+    }
+
+    /// Takes the shared lock of `key`, or waits (polling the store) for the node holding it
+    /// to write the value. After `max_wait`, or when the lock cannot be reached, the caller
+    /// loads anyway: the lock saves work, it must never block a load for good.
+    async fn await_lock<S, T>(
+        store: &S,
+        key: &Key,
+        codec: &ValueCodec,
+        stampede: &StampedeLock,
+    ) -> Locked<T>
+    where
+        S: Store,
+        T: DeserializeOwned + Send + Sync + 'static,
+    {
+        let deadline = tokio::time::Instant::now() + stampede.max_wait;
+        loop {
+            match stampede.lock.try_lock_dyn(key, stampede.hold).await {
+                Ok(Some(token)) => {
+                    // The holder before us may have written the value just now.
+                    if let Ok(Some(v)) = Self::lookup::<S, T>(store, key, codec).await {
+                        let _ = stampede.lock.unlock_dyn(key, &token).await;
+                        return Locked::Found(v);
+                    }
+                    return Locked::Held(token);
+                }
+                Ok(None) => {}
+                Err(_) => return Locked::LoadAnyway,
+            }
+            if tokio::time::Instant::now() + stampede.poll > deadline {
+                return Locked::LoadAnyway;
+            }
+            tokio::time::sleep(stampede.poll).await;
+            if let Ok(Some(v)) = Self::lookup::<S, T>(store, key, codec).await {
+                return Locked::Found(v);
             }
         }
     }

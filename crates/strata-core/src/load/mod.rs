@@ -8,5 +8,5 @@
 mod engine;
 mod single_flight;
 
-pub use engine::{LoadEngine, LoadOptions, Loaded};
+pub use engine::{LoadEngine, LoadOptions, Loaded, StampedeLock};
 pub use single_flight::{Claim, Follower, Leader, SingleFlight};
