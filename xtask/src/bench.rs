@@ -72,7 +72,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 
     // The Redis records (peers redis_rs and fred) read the servers from the environment, the
     // way `cargo xtask test` announces them; they stop when `servers` drops after the run.
-    let needs_redis = args.benches.is_empty() || args.benches.iter().any(|b| b == "redis");
+    let needs_redis =
+        args.benches.is_empty() || args.benches.iter().any(|b| b == "redis" || b == "tiered");
     let servers = if needs_redis {
         crate::redis::install_interrupt_handler();
         Some(crate::redis::Servers::start_all().map_err(|e| e.to_string())?)
