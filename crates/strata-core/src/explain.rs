@@ -202,6 +202,27 @@ pub struct PolicyReport {
     pub ttl_decision: String,
 }
 
+impl PolicyReport {
+    /// A report from `source` naming `rule`, enforced in `mode`, with a sentence on how the
+    /// value's TTL relates to it; the bounds start empty (set the public fields).
+    pub fn new(
+        source: impl Into<Cow<'static, str>>,
+        rule: impl Into<String>,
+        mode: impl Into<Cow<'static, str>>,
+        ttl_decision: impl Into<String>,
+    ) -> Self {
+        PolicyReport {
+            source: source.into(),
+            rule: rule.into(),
+            default_ttl: None,
+            floor: None,
+            ceiling: None,
+            mode: mode.into(),
+            ttl_decision: ttl_decision.into(),
+        }
+    }
+}
+
 /// An invalidation that selected the key.
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -217,6 +238,26 @@ pub struct InvalidationReport {
     pub triggered_by: Option<String>,
     /// How many entries it removed in all.
     pub removed: u64,
+}
+
+impl InvalidationReport {
+    /// An invalidation that ran `at`, selected `selector` for `reason`, asked by
+    /// `triggered_by`, and removed `removed` entries.
+    pub fn new(
+        at: Timestamp,
+        selector: impl Into<String>,
+        reason: InvalidationReason,
+        triggered_by: Option<String>,
+        removed: u64,
+    ) -> Self {
+        InvalidationReport {
+            at,
+            selector: selector.into(),
+            reason,
+            triggered_by,
+            removed,
+        }
+    }
 }
 
 /// Serializers for the report's times: milliseconds, so a JSON reader needs no Rust types.
