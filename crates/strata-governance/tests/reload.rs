@@ -53,7 +53,7 @@ async fn reload_under_load_drops_no_operation() {
                     store.get(&key).await.expect("reads keep working");
                     i += 1;
                     done.fetch_add(1, Ordering::Relaxed);
-                    if i % 64 == 0 {
+                    if i.is_multiple_of(64) {
                         tokio::task::yield_now().await;
                     }
                 }
