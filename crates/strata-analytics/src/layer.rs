@@ -1,13 +1,15 @@
 //! [`AnalyticsLayer`] and [`AnalyticsStore`]: counting, timing and tracing every operation.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
+use std::future::Future;
+
 use bytes::Bytes;
 use futures_util::StreamExt;
+use futures_util::future::Either;
 use futures_util::stream::BoxStream;
 use serde::Serialize;
 use strata_core::{
@@ -270,6 +272,12 @@ impl<S: Store> std::fmt::Debug for AnalyticsStore<S> {
     }
 }
 
+/// True when a subscriber may want `debug` spans (one relaxed load; `false` without one).
+#[inline]
+fn spans_enabled() -> bool {
+    tracing::level_filters::LevelFilter::current() >= tracing::level_filters::LevelFilter::DEBUG
+}
+
 /// Starts the span of one operation (cheap when no subscriber listens at debug level).
 macro_rules! op_span {
     ($self:expr, $op:expr, $ns:expr, $key:expr) => {{
@@ -289,6 +297,18 @@ macro_rules! op_span {
         }
         span
     }};
+}
+
+/// Awaits `fut` inside `span`, without the instrumentation wrapper when the span is disabled
+/// (no subscriber listens), which keeps the hit path lean.
+macro_rules! instrumented {
+    ($span:expr, $fut:expr) => {
+        if $span.is_disabled() {
+            $fut.await
+        } else {
+            $fut.instrument($span.clone()).await
+        }
+    };
 }
 
 impl<S: Store> AnalyticsStore<S> {
@@ -322,36 +342,82 @@ impl<S: Store> AnalyticsStore<S> {
         }
     }
 
-    /// Runs `fut` as operation `op` in `ns`: sampled timing, a span, errors counted by kind.
-    async fn run<T>(
+    /// Starts operation `op` in `ns`: decides whether to time it and opens its span.
+    #[inline]
+    fn start(
         &self,
         op: Operation,
         ns: Option<&Namespace>,
         key: Option<&Key>,
-        fut: impl Future<Output = Result<T>>,
-    ) -> (Result<T>, tracing::Span) {
+    ) -> (Option<Timestamp>, tracing::Span) {
         let shared = &self.layer.shared;
         let started = sampler::sample(shared.sample_every).then(|| shared.clock.now());
-        let span = op_span!(self, op, ns.map(Namespace::as_str), key);
-        let result = fut.instrument(span.clone()).await;
+        (started, op_span!(self, op, ns.map(Namespace::as_str), key))
+    }
+
+    /// Ends operation `op`: records its time when sampled and counts an error by kind.
+    #[inline]
+    fn finish<T>(
+        &self,
+        op: Operation,
+        ns: Option<&Namespace>,
+        started: Option<Timestamp>,
+        span: &tracing::Span,
+        result: &Result<T>,
+    ) {
         if let Some(t0) = started {
-            let elapsed = shared.clock.now().saturating_duration_since(t0);
+            let elapsed = self.layer.shared.clock.now().saturating_duration_since(t0);
             self.layer.stats().latency.record(op, elapsed);
         }
-        if let Err(e) = &result {
+        if let Err(e) = result {
             self.counts(ns).error(e.kind());
             span.record("outcome", "error");
             span.record("error_kind", e.kind().as_str());
         }
-        (result, span)
     }
 
-    /// Counts one read's answer.
+    /// `get_now` with a span and, when `sampled`, timing: the path of one read in
+    /// `sample_every`, and of every read while a subscriber listens at debug level.
+    #[inline(never)]
+    fn get_now_observed(&self, key: &Key, sampled: bool) -> Now<Option<Entry>> {
+        let shared = &self.layer.shared;
+        let started = sampled.then(|| shared.clock.now());
+        let span = op_span!(self, Operation::Get, key.namespace().as_str(), Some(key));
+        let answer = if span.is_disabled() {
+            self.inner.get_now(key)
+        } else {
+            span.in_scope(|| self.inner.get_now(key))
+        };
+        if let Now::Ready(found) = &answer {
+            let outcome = self.read(self.layer.stats().ns(key.namespace()), found);
+            span.record("outcome", outcome);
+            if let Some(t0) = started {
+                let elapsed = shared.clock.now().saturating_duration_since(t0);
+                self.layer.stats().latency.record(Operation::Get, elapsed);
+            }
+        }
+        answer
+    }
+
+    /// `get` through the wrapped store's async path (a store that needs I/O).
+    async fn get_async(&self, key: &Key) -> Result<Option<Entry>> {
+        let ns = key.namespace();
+        let (started, span) = self.start(Operation::Get, Some(ns), Some(key));
+        let result = instrumented!(span, self.inner.get(key));
+        self.finish(Operation::Get, Some(ns), started, &span, &result);
+        if let Ok(found) = &result {
+            span.record("outcome", self.read(self.counts(Some(ns)), found));
+        }
+        result
+    }
+
+    /// Counts one read's answer (not its size: reading the entry's length would touch
+    /// another cache line of a cold entry on every hit).
     #[inline]
     fn read(&self, counts: &Counts, answer: &Option<Entry>) -> &'static str {
         match answer {
-            Some(e) => {
-                counts.hit(e.value().len());
+            Some(_) => {
+                counts.hit();
                 "hit"
             }
             None => {
@@ -370,38 +436,33 @@ impl<S: Store> Store for AnalyticsStore<S> {
 
     #[inline]
     fn get_now(&self, key: &Key) -> Now<Option<Entry>> {
-        let shared = &self.layer.shared;
-        let started = sampler::sample(shared.sample_every).then(|| shared.clock.now());
-        let span = op_span!(self, Operation::Get, key.namespace().as_str(), Some(key));
-        let _entered = span.enter();
+        let sampled = sampler::sample(self.layer.shared.sample_every);
+        if sampled || spans_enabled() {
+            return self.get_now_observed(key, sampled);
+        }
+        // The hit path: no clock, no span; one namespace lookup and one stripe updated.
         let answer = self.inner.get_now(key);
         if let Now::Ready(found) = &answer {
-            let outcome = self.read(self.layer.stats().ns(key.namespace()), found);
-            span.record("outcome", outcome);
-            if let Some(t0) = started {
-                let elapsed = shared.clock.now().saturating_duration_since(t0);
-                self.layer.stats().latency.record(Operation::Get, elapsed);
-            }
+            self.read(self.layer.stats().ns(key.namespace()), found);
         }
         answer
     }
 
-    async fn get(&self, key: &Key) -> Result<Option<Entry>> {
-        let ns = key.namespace();
-        let (result, span) = self
-            .run(Operation::Get, Some(ns), Some(key), self.inner.get(key))
-            .await;
-        if let Ok(found) = &result {
-            span.record("outcome", self.read(self.counts(Some(ns)), found));
+    fn get(&self, key: &Key) -> impl Future<Output = Result<Option<Entry>>> + Send {
+        // An in-process store answers without I/O: take the lean synchronous path now (the
+        // same answer, counted, timed and traced the same way) and hand back a ready future,
+        // so a hit pays for no async state machine. Other stores take the async path.
+        match self.get_now(key) {
+            Now::Ready(answer) => Either::Left(std::future::ready(Ok(answer))),
+            Now::Pending => Either::Right(self.get_async(key)),
         }
-        result
     }
 
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Entry>>> {
         let ns = keys.first().map(Key::namespace);
-        let (result, span) = self
-            .run(Operation::GetMany, ns, None, self.inner.get_many(keys))
-            .await;
+        let (started, span) = self.start(Operation::GetMany, ns, None);
+        let result = instrumented!(span, self.inner.get_many(keys));
+        self.finish(Operation::GetMany, ns, started, &span, &result);
         if let Ok(found) = &result {
             for (key, answer) in keys.iter().zip(found) {
                 self.read(self.counts(Some(key.namespace())), answer);
@@ -414,14 +475,9 @@ impl<S: Store> Store for AnalyticsStore<S> {
     async fn set(&self, key: &Key, value: Bytes, opts: SetOptions) -> Result<SetOutcome> {
         let ns = key.namespace();
         let len = value.len();
-        let (result, span) = self
-            .run(
-                Operation::Set,
-                Some(ns),
-                Some(key),
-                self.inner.set(key, value, opts),
-            )
-            .await;
+        let (started, span) = self.start(Operation::Set, Some(ns), Some(key));
+        let result = instrumented!(span, self.inner.set(key, value, opts));
+        self.finish(Operation::Set, Some(ns), started, &span, &result);
         match &result {
             Ok(SetOutcome::Stored) => {
                 self.counts(Some(ns)).set(len);
@@ -441,14 +497,9 @@ impl<S: Store> Store for AnalyticsStore<S> {
             .map(|(k, v)| (*k.namespace(), v.len()))
             .collect();
         let ns = written.first().map(|(ns, _)| *ns);
-        let (result, span) = self
-            .run(
-                Operation::SetMany,
-                ns.as_ref(),
-                None,
-                self.inner.set_many(items, opts),
-            )
-            .await;
+        let (started, span) = self.start(Operation::SetMany, ns.as_ref(), None);
+        let result = instrumented!(span, self.inner.set_many(items, opts));
+        self.finish(Operation::SetMany, ns.as_ref(), started, &span, &result);
         if result.is_ok() {
             for (ns, len) in &written {
                 self.counts(Some(ns)).set(*len);
@@ -460,14 +511,9 @@ impl<S: Store> Store for AnalyticsStore<S> {
 
     async fn delete(&self, key: &Key) -> Result<bool> {
         let ns = key.namespace();
-        let (result, span) = self
-            .run(
-                Operation::Delete,
-                Some(ns),
-                Some(key),
-                self.inner.delete(key),
-            )
-            .await;
+        let (started, span) = self.start(Operation::Delete, Some(ns), Some(key));
+        let result = instrumented!(span, self.inner.delete(key));
+        self.finish(Operation::Delete, Some(ns), started, &span, &result);
         if let Ok(removed) = &result {
             self.counts(Some(ns)).delete();
             span.record("outcome", if *removed { "removed" } else { "absent" });
@@ -477,14 +523,9 @@ impl<S: Store> Store for AnalyticsStore<S> {
 
     async fn expire(&self, key: &Key, ttl: Ttl) -> Result<bool> {
         let ns = key.namespace();
-        let (result, span) = self
-            .run(
-                Operation::Expire,
-                Some(ns),
-                Some(key),
-                self.inner.expire(key, ttl),
-            )
-            .await;
+        let (started, span) = self.start(Operation::Expire, Some(ns), Some(key));
+        let result = instrumented!(span, self.inner.expire(key, ttl));
+        self.finish(Operation::Expire, Some(ns), started, &span, &result);
         if let Ok(found) = &result {
             self.counts(Some(ns)).other();
             span.record("outcome", if *found { "updated" } else { "absent" });
@@ -494,9 +535,9 @@ impl<S: Store> Store for AnalyticsStore<S> {
 
     async fn ttl(&self, key: &Key) -> Result<TtlState> {
         let ns = key.namespace();
-        let (result, span) = self
-            .run(Operation::Ttl, Some(ns), Some(key), self.inner.ttl(key))
-            .await;
+        let (started, span) = self.start(Operation::Ttl, Some(ns), Some(key));
+        let result = instrumented!(span, self.inner.ttl(key));
+        self.finish(Operation::Ttl, Some(ns), started, &span, &result);
         if result.is_ok() {
             self.counts(Some(ns)).other();
             span.record("outcome", "ok");
@@ -506,14 +547,9 @@ impl<S: Store> Store for AnalyticsStore<S> {
 
     async fn increment(&self, key: &Key, delta: i64) -> Result<i64> {
         let ns = key.namespace();
-        let (result, span) = self
-            .run(
-                Operation::Increment,
-                Some(ns),
-                Some(key),
-                self.inner.increment(key, delta),
-            )
-            .await;
+        let (started, span) = self.start(Operation::Increment, Some(ns), Some(key));
+        let result = instrumented!(span, self.inner.increment(key, delta));
+        self.finish(Operation::Increment, Some(ns), started, &span, &result);
         if result.is_ok() {
             self.counts(Some(ns)).other();
             span.record("outcome", "ok");
@@ -545,14 +581,9 @@ impl<S: Store> Store for AnalyticsStore<S> {
             }
             _ => None,
         };
-        let (result, span) = self
-            .run(
-                Operation::Invalidate,
-                ns.as_ref(),
-                None,
-                self.inner.invalidate(req),
-            )
-            .await;
+        let (started, span) = self.start(Operation::Invalidate, ns.as_ref(), None);
+        let result = instrumented!(span, self.inner.invalidate(req));
+        self.finish(Operation::Invalidate, ns.as_ref(), started, &span, &result);
         if let Ok(count) = &result {
             self.counts(ns.as_ref()).other();
             let now = self.layer.shared.clock.now();
@@ -582,14 +613,9 @@ impl<S: Store> Store for AnalyticsStore<S> {
 
     async fn explain(&self, key: &Key) -> Result<Explain> {
         let ns = key.namespace();
-        let (result, span) = self
-            .run(
-                Operation::Explain,
-                Some(ns),
-                Some(key),
-                self.inner.explain(key),
-            )
-            .await;
+        let (started, span) = self.start(Operation::Explain, Some(ns), Some(key));
+        let result = instrumented!(span, self.inner.explain(key));
+        self.finish(Operation::Explain, Some(ns), started, &span, &result);
         let mut report = result?;
         span.record("outcome", "ok");
         self.counts(Some(ns)).other();

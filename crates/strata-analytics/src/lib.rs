@@ -2,7 +2,7 @@
 //!
 //! An [`AnalyticsLayer`] wraps any [`Store`](strata_core::Store) and records, per namespace
 //! and per [`Tier`]: requests, hits, misses and the hit ratio, sets, deletes, errors by kind,
-//! bytes read and written, and entries evicted by reason (from the store's own counters);
+//! bytes written, and entries evicted by reason (from the store's own counters);
 //! latency histograms per [`Operation`] (hdrhistogram, one operation in N timed, default 64);
 //! an [invalidation event log](AnalyticsLayer::invalidation_events); a `tracing` span per
 //! operation (`strata.cache`, with namespace, operation, tier and outcome; keys only with
@@ -11,8 +11,8 @@
 //! a score from 100 down by documented weights, a status, issues, recommendations, warming-up
 //! and a trend.
 //!
-//! The hit path costs a namespace lookup by address, two striped relaxed increments and one
-//! thread-local decrement for sampling.
+//! The hit path costs a namespace lookup by address, one striped relaxed increment, a
+//! thread-local decrement for sampling and a relaxed load to see whether spans are wanted.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {

@@ -28,8 +28,6 @@ pub mod names {
     pub const DELETES: &str = "strata.cache.deletes";
     /// Errors, with attribute `kind`. Counter, `{error}`.
     pub const ERRORS: &str = "strata.cache.errors";
-    /// Bytes of values read. Counter, `By`.
-    pub const BYTES_READ: &str = "strata.cache.bytes_read";
     /// Bytes of values written. Counter, `By`.
     pub const BYTES_WRITTEN: &str = "strata.cache.bytes_written";
     /// Entries that left the store, with attribute `reason` (per tier). Counter, `{entry}`.
@@ -90,7 +88,6 @@ impl AnalyticsLayer {
         counter(names::MISSES, "{miss}", |s| s.misses);
         counter(names::SETS, "{set}", |s| s.sets);
         counter(names::DELETES, "{delete}", |s| s.deletes);
-        counter(names::BYTES_READ, "By", |s| s.bytes_read);
         counter(names::BYTES_WRITTEN, "By", |s| s.bytes_written);
 
         let w = weak.clone();

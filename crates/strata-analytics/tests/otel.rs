@@ -105,7 +105,6 @@ async fn metrics_reach_the_sdk_under_their_stable_names() {
     assert_eq!(value(&p, names::MISSES, &users_overall), Some(2.0));
     assert_eq!(value(&p, names::SETS, &users_overall), Some(3.0));
     assert_eq!(value(&p, names::DELETES, &users_overall), Some(1.0));
-    assert_eq!(value(&p, names::BYTES_READ, &users_overall), Some(12.0));
     assert_eq!(value(&p, names::BYTES_WRITTEN, &users_overall), Some(12.0));
     assert_eq!(value(&p, names::HIT_RATIO, &users_overall), Some(0.6));
     assert_eq!(

@@ -294,3 +294,19 @@ async fn explain_names_the_rule_and_how_the_ttl_was_set() {
     let missing = s.explain(&key("elsewhere", "1")).await.unwrap();
     insta::assert_json_snapshot!("explain_reports", [defaulted, clamped, missing]);
 }
+
+#[tokio::test]
+async fn the_report_serializes_to_the_documented_json() {
+    let (s, layer) = store(bounded(Mode::Clamp));
+    let k = key("orders", "1");
+    s.set(&k, v("x"), SetOptions::new().ttl(HOUR))
+        .await
+        .unwrap();
+    s.get(&k).await.unwrap();
+    s.get(&key(namespaces::CURVES, "c")).await.unwrap();
+    let _ = s.set(&k, v("123456789"), SetOptions::new()).await;
+    s.invalidate(&strata_core::Invalidation::all())
+        .await
+        .unwrap();
+    insta::assert_json_snapshot!("report", layer.report());
+}

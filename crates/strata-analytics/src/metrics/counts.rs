@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 use strata_core::ErrorKind;
-use strata_core::counters::StripedCounter;
+use strata_core::counters::Striped;
 
 /// The error kinds counted apart; a kind added to strata-core later is counted as `other`.
 pub(crate) const ERROR_KINDS: [&str; 12] = [
@@ -30,13 +30,18 @@ fn error_index(kind: ErrorKind) -> usize {
         .unwrap_or(ERROR_KINDS.len() - 1)
 }
 
-/// Counters of one namespace in one tier. Reads (the hot path) are striped; writes and the
-/// rest are plain relaxed atomics.
+/// What a read updates, kept together so a read finds its stripe once.
+#[derive(Default)]
+struct Reads {
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+/// Counters of one namespace in one tier. Reads (the hot path) are striped by thread; writes
+/// and the rest are plain relaxed atomics.
 #[derive(Default)]
 pub(crate) struct Counts {
-    hits: StripedCounter,
-    misses: StripedCounter,
-    bytes_read: StripedCounter,
+    reads: Striped<Reads>,
     sets: AtomicU64,
     bytes_written: AtomicU64,
     deletes: AtomicU64,
@@ -46,14 +51,13 @@ pub(crate) struct Counts {
 
 impl Counts {
     #[inline]
-    pub(crate) fn hit(&self, bytes: usize) {
-        self.hits.add(1);
-        self.bytes_read.add(bytes as u64);
+    pub(crate) fn hit(&self) {
+        self.reads.local().hits.fetch_add(1, Ordering::Relaxed);
     }
 
     #[inline]
     pub(crate) fn miss(&self) {
-        self.misses.add(1);
+        self.reads.local().misses.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn set(&self, bytes: usize) {
@@ -75,8 +79,14 @@ impl Counts {
     }
 
     pub(crate) fn snapshot(&self) -> NamespaceStats {
-        let hits = self.hits.sum();
-        let misses = self.misses.sum();
+        let sum = |f: fn(&Reads) -> &AtomicU64| {
+            self.reads
+                .iter()
+                .map(|r| f(r).load(Ordering::Relaxed))
+                .fold(0u64, u64::wrapping_add)
+        };
+        let hits = sum(|r| &r.hits);
+        let misses = sum(|r| &r.misses);
         let errors = ERROR_KINDS
             .iter()
             .zip(&self.errors)
@@ -94,7 +104,6 @@ impl Counts {
             deletes: self.deletes.load(Ordering::Relaxed),
             other_operations: self.other_operations.load(Ordering::Relaxed),
             errors,
-            bytes_read: self.bytes_read.sum(),
             bytes_written: self.bytes_written.load(Ordering::Relaxed),
         }
     }
@@ -124,8 +133,6 @@ pub struct NamespaceStats {
     pub other_operations: u64,
     /// Errors by kind (`timeout`, `unavailable`, ...); kinds never seen are left out.
     pub errors: std::collections::BTreeMap<String, u64>,
-    /// Bytes of the values read.
-    pub bytes_read: u64,
     /// Bytes of the values written.
     pub bytes_written: u64,
 }
@@ -153,7 +160,6 @@ impl NamespaceStats {
         for (k, n) in &other.errors {
             *self.errors.entry(k.clone()).or_default() += n;
         }
-        self.bytes_read += other.bytes_read;
         self.bytes_written += other.bytes_written;
     }
 }

@@ -1,6 +1,6 @@
 //! Counters cheap enough for a cache hit, shared by the layers that count per namespace.
 //!
-//! - [`StripedCounter`]: a relaxed counter split into cache-line-sized stripes, one per
+//! - [`Striped`] and [`StripedCounter`]: values split into cache-line-sized stripes, one per
 //!   thread slot, so threads counting hits on one namespace do not write one shared line.
 //! - [`NamespaceMap`]: a fixed-capacity, lock-free table from [`Namespace`](crate::Namespace)
 //!   to a value created on first use, looked up by the interned name's address (no string
@@ -23,4 +23,4 @@ mod namespace_map;
 mod striped;
 
 pub use namespace_map::NamespaceMap;
-pub use striped::StripedCounter;
+pub use striped::{Striped, StripedCounter};

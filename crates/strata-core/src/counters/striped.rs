@@ -1,14 +1,15 @@
-//! [`StripedCounter`]: one relaxed counter spread over cache lines.
+//! [`Striped`]: one value per thread slot, each on its own cache line; [`StripedCounter`]: a
+//! relaxed counter built on it.
 
 use std::cell::Cell;
 use std::fmt;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-/// One counter cell on its own cache line (128 bytes covers adjacent-line prefetching).
+/// One stripe on its own cache line (128 bytes covers adjacent-line prefetching).
 #[repr(align(128))]
 #[derive(Default)]
-struct Cell128(AtomicU64);
+struct Padded<T>(T);
 
 /// The number of stripes: the machine's parallelism rounded up to a power of two, at most 16.
 fn stripes() -> usize {
@@ -21,7 +22,8 @@ fn stripes() -> usize {
     })
 }
 
-/// This thread's slot: threads are numbered in the order they first count.
+/// This thread's slot: threads are numbered in the order they first use a stripe.
+#[inline]
 fn thread_slot() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     thread_local! {
@@ -37,39 +39,82 @@ fn thread_slot() -> usize {
     })
 }
 
+/// One `T` per stripe, each on its own cache line: a thread updates [`Striped::local`] (its
+/// stripe, shared only with threads beyond the stripe count), readers combine
+/// [`Striped::iter`]. Put the counters one operation updates together in one `T`, so the
+/// operation finds its stripe once.
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+/// use strata_core::counters::Striped;
+///
+/// #[derive(Default)]
+/// struct Reads { hits: AtomicU64, bytes: AtomicU64 }
+///
+/// let reads: Striped<Reads> = Striped::new();
+/// let mine = reads.local();
+/// mine.hits.fetch_add(1, Relaxed);
+/// mine.bytes.fetch_add(120, Relaxed);
+/// let bytes: u64 = reads.iter().map(|r| r.bytes.load(Relaxed)).sum();
+/// assert_eq!(bytes, 120);
+/// ```
+pub struct Striped<T> {
+    cells: Box<[Padded<T>]>,
+}
+
+impl<T: Default> Striped<T> {
+    /// One default `T` per stripe.
+    pub fn new() -> Self {
+        Striped {
+            cells: (0..stripes()).map(|_| Padded::default()).collect(),
+        }
+    }
+}
+
+impl<T: Default> Default for Striped<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Striped<T> {
+    /// The calling thread's stripe.
+    #[inline]
+    pub fn local(&self) -> &T {
+        &self.cells[thread_slot() & (self.cells.len() - 1)].0
+    }
+
+    /// Every stripe.
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.cells.iter().map(|c| &c.0)
+    }
+}
+
 /// A monotonically increasing counter whose additions are relaxed and land on the calling
 /// thread's stripe; [`StripedCounter::sum`] adds the stripes up (a reader may miss additions
 /// racing with it, never see a count go backwards).
+#[derive(Default)]
 pub struct StripedCounter {
-    cells: Box<[Cell128]>,
+    cells: Striped<AtomicU64>,
 }
 
 impl StripedCounter {
     /// A counter at zero.
     pub fn new() -> Self {
-        StripedCounter {
-            cells: (0..stripes()).map(|_| Cell128::default()).collect(),
-        }
+        Self::default()
     }
 
     /// Adds `n`.
     #[inline]
     pub fn add(&self, n: u64) {
-        let i = thread_slot() & (self.cells.len() - 1);
-        self.cells[i].0.fetch_add(n, Ordering::Relaxed);
+        self.cells.local().fetch_add(n, Ordering::Relaxed);
     }
 
     /// The total.
     pub fn sum(&self) -> u64 {
         self.cells
             .iter()
-            .fold(0u64, |acc, c| acc.wrapping_add(c.0.load(Ordering::Relaxed)))
-    }
-}
-
-impl Default for StripedCounter {
-    fn default() -> Self {
-        Self::new()
+            .fold(0u64, |acc, c| acc.wrapping_add(c.load(Ordering::Relaxed)))
     }
 }
 
