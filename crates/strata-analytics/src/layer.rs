@@ -376,12 +376,13 @@ impl<S: Store> AnalyticsStore<S> {
         }
     }
 
-    /// `get_now` with a span and, when `sampled`, timing: the path of one read in
-    /// `sample_every`, and of every read while a subscriber listens at debug level.
+    /// `get_now` timed and with a span: the path of the read after each sampling
+    /// countdown ran out, and of every read while a subscriber listens at debug level.
     #[inline(never)]
-    fn get_now_observed(&self, key: &Key, sampled: bool) -> Now<Option<Entry>> {
+    fn get_now_observed(&self, key: &Key) -> Now<Option<Entry>> {
         let shared = &self.layer.shared;
-        let started = sampled.then(|| shared.clock.now());
+        let timed = sampler::take_timing();
+        let started = timed.then(|| shared.clock.now());
         let span = op_span!(self, Operation::Get, key.namespace().as_str(), Some(key));
         let answer = if span.is_disabled() {
             self.inner.get_now(key)
@@ -394,6 +395,8 @@ impl<S: Store> AnalyticsStore<S> {
             if let Some(t0) = started {
                 let elapsed = shared.clock.now().saturating_duration_since(t0);
                 self.layer.stats().latency.record(Operation::Get, elapsed);
+            } else {
+                sampler::count(shared.sample_every);
             }
         }
         answer
@@ -436,25 +439,30 @@ impl<S: Store> Store for AnalyticsStore<S> {
 
     #[inline]
     fn get_now(&self, key: &Key) -> Now<Option<Entry>> {
-        let sampled = sampler::sample(self.layer.shared.sample_every);
-        if sampled || spans_enabled() {
-            return self.get_now_observed(key, sampled);
+        if sampler::timing_next() || spans_enabled() {
+            return self.get_now_observed(key);
         }
-        // The hit path: no clock, no span; one namespace lookup and one stripe updated.
+        // The hit path: no clock, no span, and nothing before the lookup (work ahead of it
+        // delays the lookup's cache misses); afterwards one namespace lookup, one stripe
+        // updated, and the sampling countdown, which marks this thread's next read for timing.
         let answer = self.inner.get_now(key);
         if let Now::Ready(found) = &answer {
             self.read(self.layer.stats().ns(key.namespace()), found);
+            sampler::count(self.layer.shared.sample_every);
         }
         answer
     }
 
     fn get(&self, key: &Key) -> impl Future<Output = Result<Option<Entry>>> + Send {
         // An in-process store answers without I/O: take the lean synchronous path now (the
-        // same answer, counted, timed and traced the same way) and hand back a ready future,
-        // so a hit pays for no async state machine. Other stores take the async path.
+        // same answer, counted, timed and traced the same way) and hand back a ready future.
+        // Other stores take the async path, boxed: a store that needs I/O does not notice one
+        // allocation, and the future every caller holds (and `StoreExt::read` embeds) stays
+        // two words instead of the whole instrumented state machine, which a hit would pay to
+        // set up and tear down.
         match self.get_now(key) {
             Now::Ready(answer) => Either::Left(std::future::ready(Ok(answer))),
-            Now::Pending => Either::Right(self.get_async(key)),
+            Now::Pending => Either::Right(Box::pin(self.get_async(key))),
         }
     }
 
