@@ -381,7 +381,7 @@ impl<S: Store> AnalyticsStore<S> {
     #[inline(never)]
     fn get_now_observed(&self, key: &Key) -> Now<Option<Entry>> {
         let shared = &self.layer.shared;
-        let timed = sampler::take_timing();
+        let timed = sampler::take_timing(shared.sample_every);
         let started = timed.then(|| shared.clock.now());
         let span = op_span!(self, Operation::Get, key.namespace().as_str(), Some(key));
         let answer = if span.is_disabled() {
@@ -396,7 +396,7 @@ impl<S: Store> AnalyticsStore<S> {
                 let elapsed = shared.clock.now().saturating_duration_since(t0);
                 self.layer.stats().latency.record(Operation::Get, elapsed);
             } else {
-                sampler::count(shared.sample_every);
+                sampler::count();
             }
         }
         answer
@@ -448,7 +448,7 @@ impl<S: Store> Store for AnalyticsStore<S> {
         let answer = self.inner.get_now(key);
         if let Now::Ready(found) = &answer {
             self.read(self.layer.stats().ns(key.namespace()), found);
-            sampler::count(self.layer.shared.sample_every);
+            sampler::count();
         }
         answer
     }

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 use strata_core::ErrorKind;
-use strata_core::counters::Striped;
+use strata_core::counters::StripedCounter;
 
 /// The error kinds counted apart; a kind added to strata-core later is counted as `other`.
 pub(crate) const ERROR_KINDS: [&str; 12] = [
@@ -30,18 +30,12 @@ fn error_index(kind: ErrorKind) -> usize {
         .unwrap_or(ERROR_KINDS.len() - 1)
 }
 
-/// What a read updates, kept together so a read finds its stripe once.
-#[derive(Default)]
-struct Reads {
-    hits: AtomicU64,
-    misses: AtomicU64,
-}
-
 /// Counters of one namespace in one tier. Reads (the hot path) are striped by thread; writes
 /// and the rest are plain relaxed atomics.
 #[derive(Default)]
 pub(crate) struct Counts {
-    reads: Striped<Reads>,
+    hits: StripedCounter,
+    misses: StripedCounter,
     sets: AtomicU64,
     bytes_written: AtomicU64,
     deletes: AtomicU64,
@@ -52,12 +46,12 @@ pub(crate) struct Counts {
 impl Counts {
     #[inline]
     pub(crate) fn hit(&self) {
-        self.reads.local().hits.fetch_add(1, Ordering::Relaxed);
+        self.hits.add(1);
     }
 
     #[inline]
     pub(crate) fn miss(&self) {
-        self.reads.local().misses.fetch_add(1, Ordering::Relaxed);
+        self.misses.add(1);
     }
 
     pub(crate) fn set(&self, bytes: usize) {
@@ -79,14 +73,8 @@ impl Counts {
     }
 
     pub(crate) fn snapshot(&self) -> NamespaceStats {
-        let sum = |f: fn(&Reads) -> &AtomicU64| {
-            self.reads
-                .iter()
-                .map(|r| f(r).load(Ordering::Relaxed))
-                .fold(0u64, u64::wrapping_add)
-        };
-        let hits = sum(|r| &r.hits);
-        let misses = sum(|r| &r.misses);
+        let hits = self.hits.sum();
+        let misses = self.misses.sum();
         let errors = ERROR_KINDS
             .iter()
             .zip(&self.errors)

@@ -1,21 +1,24 @@
 //! Latency sampling: one operation in N is timed, counted per thread so deciding costs one
 //! thread-local decrement.
 //!
-//! Async operations decide before they start ([`sample`]). The synchronous read path decides
-//! after each read ([`count`]) and times the thread's next read ([`timing_next`],
-//! [`take_timing`]), so nothing but one thread-local load runs ahead of its lookup.
+//! Async operations decide before they start ([`sample`]). The synchronous read path counts
+//! after each read ([`count`]); when a thread's countdown reaches zero, its next read is
+//! timed ([`timing_next`], [`take_timing`]). Both live in one thread-local cell, so the read
+//! path touches one thread-local word.
 
 use std::cell::Cell;
 
 thread_local! {
-    static COUNTDOWN: Cell<u32> = const { Cell::new(1) };
-    static TIME_NEXT: Cell<bool> = const { Cell::new(false) };
+    /// Async operations until the next timed one.
+    static ASYNC_LEFT: Cell<u32> = const { Cell::new(1) };
+    /// Reads until the next timed one; 0 means the next read is timed.
+    static READS_LEFT: Cell<u32> = const { Cell::new(1) };
 }
 
 /// True for one call in `every` on this thread (`every` of 0 or 1 samples every call).
 #[inline]
 pub(crate) fn sample(every: u32) -> bool {
-    COUNTDOWN.with(|c| {
+    ASYNC_LEFT.with(|c| {
         let left = c.get();
         if left <= 1 {
             c.set(every.max(1));
@@ -27,22 +30,27 @@ pub(crate) fn sample(every: u32) -> bool {
     })
 }
 
-/// Counts a read done untimed; the `every`-th marks this thread's next read for timing.
+/// Counts a read done untimed; after `every` of them, this thread's next read is timed.
 #[inline]
-pub(crate) fn count(every: u32) {
-    if sample(every) {
-        TIME_NEXT.with(|t| t.set(true));
-    }
+pub(crate) fn count() {
+    READS_LEFT.with(|c| c.set(c.get().saturating_sub(1)));
 }
 
 /// True when this thread's next read is to be timed.
 #[inline]
 pub(crate) fn timing_next() -> bool {
-    TIME_NEXT.with(Cell::get)
+    READS_LEFT.with(Cell::get) == 0
 }
 
-/// Whether to time this read, clearing the mark.
+/// Whether to time this read; when so, `every - 1` untimed reads follow before the next.
 #[inline]
-pub(crate) fn take_timing() -> bool {
-    TIME_NEXT.with(|t| t.replace(false))
+pub(crate) fn take_timing(every: u32) -> bool {
+    READS_LEFT.with(|c| {
+        if c.get() == 0 {
+            c.set(every.max(1) - 1);
+            true
+        } else {
+            false
+        }
+    })
 }
