@@ -2,7 +2,9 @@
 //! a moka cache of `Arc<T>`) and the async-dispatch decision, an L1 hit through two
 //! pass-through layers three ways: native nested futures, a type-erased `SharedStore` at each
 //! level (one boxed future per level), and the erased stack's synchronous `get_now`
-//! (`core.two_layers.boxed_over_native`, `core.two_layers.get_now_over_native`).
+//! (`core.two_layers.boxed_over_native`, `core.two_layers.get_now_over_native`); and what the
+//! governance and analytics layers cost on an L1 hit (`stack.governance_overhead`,
+//! `stack.analytics_overhead`).
 //!
 //! Run through `cargo xtask bench`; see `benches/README.md`.
 
@@ -11,9 +13,11 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::FutureExt;
 use serde::{Deserialize, Serialize};
+use strata_analytics::AnalyticsLayer;
 use strata_benches::workload::{self, CAPACITY, WORKING_SET, assert_all_hit, cycle};
 use strata_benches::{Contender, PassThrough, Record, Runner};
-use strata_core::{Key, Namespace, Now, SetOptions, SharedStore, Store};
+use strata_core::{Key, Namespace, Now, SetOptions, SharedStore, Store, StoreExt};
+use strata_governance::GovernanceLayer;
 use strata_memory::MemoryStore;
 
 /// The typed value: a small struct, as a service would cache.
@@ -26,6 +30,8 @@ struct Profile {
 
 const BOXED_OVER_NATIVE: &str = "core.two_layers.boxed_over_native";
 const GET_NOW_OVER_NATIVE: &str = "core.two_layers.get_now_over_native";
+const GOVERNANCE_OVERHEAD: &str = "stack.governance_overhead";
+const ANALYTICS_OVERHEAD: &str = "stack.analytics_overhead";
 
 fn main() {
     let mut runner = Runner::from_env();
@@ -35,6 +41,9 @@ fn main() {
     }
     if runner.wants(BOXED_OVER_NATIVE) || runner.wants(GET_NOW_OVER_NATIVE) {
         two_layers(&mut runner);
+    }
+    if runner.wants(GOVERNANCE_OVERHEAD) || runner.wants(ANALYTICS_OVERHEAD) {
+        layer_overhead(&mut runner);
     }
 
     runner.finish();
@@ -77,7 +86,9 @@ fn typed_get_hit(runner: &mut Runner) {
     );
 }
 
-fn two_layers(runner: &mut Runner) {
+/// A memory store holding the working set under keys like `bench:12345`, and the keys in
+/// shuffled order.
+fn filled_memory_store() -> (MemoryStore, Vec<Key>) {
     let ns = Namespace::new("bench").expect("a valid namespace");
     let keys: Vec<Key> = (0..WORKING_SET)
         .map(|i| Key::new(&ns, &(10_000 + i).to_string()).expect("a valid key"))
@@ -94,6 +105,66 @@ fn two_layers(runner: &mut Runner) {
         }
     }
     let order = workload::shuffled(&keys, 0x5EED);
+    (memory, order)
+}
+
+/// An L1 hit on the bare memory store, behind the governance layer (built-in policy) and
+/// behind the analytics layer (defaults: 1 in 64 reads timed, no subscriber, no exporter),
+/// each read two ways: `StoreExt::read` (the synchronous `get_now` fast path, which the typed
+/// cache takes) and `Store::get` polled once. Each record is the layer's time ÷ the bare
+/// store's time on the `read` path; the `get` path's ratio is in `detail`.
+fn layer_overhead(runner: &mut Runner) {
+    let (memory, order) = filled_memory_store();
+    let governed = memory.clone().layer(GovernanceLayer::built_in());
+    let analysed = memory.clone().layer(AnalyticsLayer::new());
+
+    fn read<S: Store>(store: &S, k: &Key) -> Option<strata_core::Entry> {
+        match store.read(k).now_or_never() {
+            Some(Ok(hit)) => hit,
+            _ => panic!("an in-memory read completes without waiting"),
+        }
+    }
+    fn get<S: Store>(store: &S, k: &Key) -> Option<strata_core::Entry> {
+        match store.get(k).now_or_never() {
+            Some(Ok(hit)) => hit,
+            _ => panic!("a memory get completes without waiting"),
+        }
+    }
+    assert_all_hit("memory", &order, |k| read(&memory, k).is_some());
+    assert_all_hit("governance", &order, |k| read(&governed, k).is_some());
+    assert_all_hit("analytics", &order, |k| get(&analysed, k).is_some());
+
+    let Some(m) = runner.measure(
+        "stack.layer_overhead",
+        &mut [
+            Contender::new("memory_read", 1, cycle(&order, |k| read(&memory, k))),
+            Contender::new("governance_read", 1, cycle(&order, |k| read(&governed, k))),
+            Contender::new("analytics_read", 1, cycle(&order, |k| read(&analysed, k))),
+            Contender::new("memory_get", 1, cycle(&order, |k| get(&memory, k))),
+            Contender::new("governance_get", 1, cycle(&order, |k| get(&governed, k))),
+            Contender::new("analytics_get", 1, cycle(&order, |k| get(&analysed, k))),
+        ],
+    ) else {
+        return;
+    };
+    for (record, layer) in [
+        (GOVERNANCE_OVERHEAD, "governance"),
+        (ANALYTICS_OVERHEAD, "analytics"),
+    ] {
+        let (read_c, get_c) = (format!("{layer}_read"), format!("{layer}_get"));
+        runner.emit(
+            Record::ratio(record, m.median_time_ratio(&read_c, "memory_read"))
+                .detail("memory_read_ns_per_op", m.median_ns_per_op("memory_read"))
+                .detail("layer_read_ns_per_op", m.median_ns_per_op(&read_c))
+                .detail("get_ratio", m.median_time_ratio(&get_c, "memory_get"))
+                .detail("memory_get_ns_per_op", m.median_ns_per_op("memory_get"))
+                .detail("layer_get_ns_per_op", m.median_ns_per_op(&get_c)),
+        );
+    }
+}
+
+fn two_layers(runner: &mut Runner) {
+    let (memory, order) = filled_memory_store();
 
     // (a) Generic: `Layer<Layer<MemoryStore>>`, nested futures, nothing boxed.
     let native = PassThrough::new(PassThrough::new(memory.clone()));

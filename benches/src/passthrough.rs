@@ -8,7 +8,7 @@
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use strata_core::{
-    Entry, Health, Invalidation, Key, Layer, Namespace, Now, Pattern, Result, SetOptions,
+    Entry, Explain, Health, Invalidation, Key, Layer, Namespace, Now, Pattern, Result, SetOptions,
     SetOutcome, Store, StoreInfo, StoreStats, Ttl, TtlState,
 };
 
@@ -105,5 +105,9 @@ impl<S: Store> Store for PassThrough<S> {
 
     fn stats(&self) -> StoreStats {
         self.inner.stats()
+    }
+
+    async fn explain(&self, key: &Key) -> Result<Explain> {
+        self.inner.explain(key).await
     }
 }

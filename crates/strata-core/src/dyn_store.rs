@@ -9,6 +9,7 @@ use futures_util::stream::BoxStream;
 
 use crate::entry::Entry;
 use crate::error::Result;
+use crate::explain::Explain;
 use crate::invalidation::Invalidation;
 use crate::key::{Key, Namespace};
 use crate::options::{SetOptions, SetOutcome, Ttl, TtlState};
@@ -58,6 +59,8 @@ pub trait DynStore: Send + Sync + 'static {
     fn health_dyn(&self) -> BoxFuture<'_, Health>;
     /// See [`Store::stats`].
     fn stats_dyn(&self) -> StoreStats;
+    /// See [`Store::explain`].
+    fn explain_dyn<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Result<Explain>>;
 }
 
 impl<S: Store> DynStore for S {
@@ -115,6 +118,9 @@ impl<S: Store> DynStore for S {
     }
     fn stats_dyn(&self) -> StoreStats {
         self.stats()
+    }
+    fn explain_dyn<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Result<Explain>> {
+        Box::pin(self.explain(key))
     }
 }
 
@@ -207,5 +213,8 @@ impl Store for SharedStore {
     }
     fn stats(&self) -> StoreStats {
         self.0.stats_dyn()
+    }
+    async fn explain(&self, key: &Key) -> Result<Explain> {
+        self.0.explain_dyn(key).await
     }
 }

@@ -4,8 +4,9 @@
 //! implements and each layer wraps, its object-safe twin [`SharedStore`], [`Layer`], validated
 //! [`Key`]s and [`Namespace`]s, [`Entry`] and [`Meta`], write options, Redis-style glob
 //! [`Pattern`]s, [`Invalidation`] requests, [`Codec`]s (JSON and MessagePack), the on-wire
-//! [`envelope`], one [`Error`] type with an [`ErrorKind`], the [`Clock`], and the load engine
-//! ([`load`]) with single-flight.
+//! [`envelope`], one [`Error`] type with an [`ErrorKind`], the [`Clock`], the load engine
+//! ([`load`]) with single-flight, the [`Explain`] report of [`Store::explain`], and
+//! [`counters`] cheap enough for the hit path (striped counters, a namespace-keyed table).
 //!
 //! Nothing here does I/O; backends live in their own crates (`strata-memory`, ...).
 //!
@@ -25,10 +26,12 @@
 pub mod clock;
 pub mod codec;
 pub mod coordination;
+pub mod counters;
 mod dyn_store;
 pub mod entry;
 pub mod envelope;
 pub mod error;
+pub mod explain;
 mod ext;
 pub mod invalidation;
 pub mod key;
@@ -48,6 +51,7 @@ pub use coordination::{
 pub use dyn_store::{BoxFuture, DynStore, SharedStore};
 pub use entry::{Entry, Meta};
 pub use error::{BoxError, Context, Error, ErrorKind, Result, Retry};
+pub use explain::{Explain, InvalidationReport, PolicyReport, TierReport};
 pub use ext::StoreExt;
 pub use invalidation::{Invalidation, InvalidationReason, Selector};
 pub use key::{Key, Namespace, Tag};

@@ -10,6 +10,7 @@ use futures_util::stream::BoxStream;
 
 use crate::entry::Entry;
 use crate::error::Result;
+use crate::explain::Explain;
 use crate::invalidation::Invalidation;
 use crate::key::{Key, Namespace};
 use crate::options::{SetOptions, SetOutcome, Ttl, TtlState};
@@ -292,4 +293,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// The store's counters.
     fn stats(&self) -> StoreStats;
+
+    /// Reports what the store knows about `key` without its value: whether it holds it, its
+    /// age, remaining TTL, tags and codec ([`Explain`]). A store adds one
+    /// [`TierReport`](crate::TierReport) (a tier of stores one per tier); a layer forwards and
+    /// may enrich the report (governance adds the policy, analytics the last invalidation).
+    /// Not a read: no hit or miss is counted and no recency or idle time is refreshed.
+    fn explain(&self, key: &Key) -> impl Future<Output = Result<Explain>> + Send;
 }

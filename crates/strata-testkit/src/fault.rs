@@ -22,7 +22,7 @@
 //! ```
 //!
 //! Counted calls are the data operations: `get_now` (when forwarded), `get`, `get_many`, `set`,
-//! `set_many`, `delete`, `expire`, `ttl`, `increment`, `scan` and `invalidate`. `info`,
+//! `set_many`, `delete`, `expire`, `ttl`, `increment`, `scan`, `invalidate` and `explain`. `info`,
 //! `health` and `stats` are not counted and never fail; `health` reports unhealthy while the
 //! store is down.
 
@@ -34,8 +34,8 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::{self, BoxStream};
 use strata_core::{
-    Capabilities, Entry, Error, ErrorKind, Health, Invalidation, Key, Layer, Namespace, Now,
-    Pattern, Result, SetOptions, SetOutcome, Store, StoreInfo, StoreStats, Ttl, TtlState,
+    Capabilities, Entry, Error, ErrorKind, Explain, Health, Invalidation, Key, Layer, Namespace,
+    Now, Pattern, Result, SetOptions, SetOutcome, Store, StoreInfo, StoreStats, Ttl, TtlState,
 };
 
 /// The backend name injected errors carry.
@@ -401,6 +401,11 @@ impl<S: Store> Store for FaultStore<S> {
 
     fn stats(&self) -> StoreStats {
         self.inner.stats()
+    }
+
+    async fn explain(&self, key: &Key) -> Result<Explain> {
+        self.handle.enter("explain", Some(key)).await?;
+        self.inner.explain(key).await
     }
 }
 

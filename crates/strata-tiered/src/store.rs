@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use strata_core::{
-    Capabilities, Entry, Error, GetWithTtl, Health, HealthStatus, Invalidation, Key, Namespace,
-    Now, Pattern, Result, SetMode, SetOptions, SetOutcome, SharedClock, Store, StoreInfo,
-    StoreStats, Ttl, TtlState,
+    Capabilities, Entry, Error, Explain, GetWithTtl, Health, HealthStatus, Invalidation, Key,
+    Namespace, Now, Pattern, Result, SetMode, SetOptions, SetOutcome, SharedClock, Store,
+    StoreInfo, StoreStats, Ttl, TtlState,
 };
 
 use crate::promotion::{Promotion, Tracker};
@@ -384,6 +384,32 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
             ),
         };
         health
+    }
+
+    async fn explain(&self, key: &Key) -> Result<Explain> {
+        let l1 = self.inner.l1.explain(key).await?;
+        // L2 may be down: L1's view still helps whoever asks.
+        let l2 = self.inner.l2.explain(key).await;
+        let mut report = Explain::new(key);
+        for tier in l1.tiers {
+            report = report.tier(tier.in_tier("l1"));
+        }
+        report.notes.extend(l1.notes);
+        match l2 {
+            Ok(l2) => {
+                for tier in l2.tiers {
+                    report = report.tier(tier.in_tier("l2"));
+                }
+                report.notes.extend(l2.notes);
+            }
+            Err(e) => report = report.note(format!("L2 could not be asked: {e}")),
+        }
+        let promotion = self.promotion(key.namespace());
+        Ok(report.note(format!(
+            "promotion into L1 for namespace {}: {}",
+            key.namespace(),
+            serde_json::to_string(&promotion).unwrap_or_default()
+        )))
     }
 
     fn stats(&self) -> StoreStats {

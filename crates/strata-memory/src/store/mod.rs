@@ -9,9 +9,9 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::{self, BoxStream};
 use strata_core::{
-    Capabilities, CodecId, Entry, Error, ErrorKind, EvictionReason, Health, Invalidation, Key,
-    Meta, Namespace, Now, Pattern, Result, Selector, SetMode, SetOptions, SetOutcome, SharedClock,
-    Store, StoreInfo, StoreStats, SystemClock, Ttl, TtlState,
+    Capabilities, CodecId, Entry, Error, ErrorKind, EvictionReason, Explain, Health, Invalidation,
+    Key, Meta, Namespace, Now, Pattern, Result, Selector, SetMode, SetOptions, SetOutcome,
+    SharedClock, Store, StoreInfo, StoreStats, SystemClock, TierReport, Ttl, TtlState,
 };
 
 use crate::cache::{Cache, Compute, EntryOptions, EvictionPolicy, Listener};
@@ -456,6 +456,20 @@ impl Store for MemoryStore {
         out.sets = s.inserts;
         out.evictions = s.evictions;
         out
+    }
+
+    async fn explain(&self, key: &Key) -> Result<Explain> {
+        // `peek` and `remaining` count no read and refresh neither recency nor idle time.
+        let cache = &self.inner.cache;
+        let tier = match (cache.peek(key), cache.remaining(key)) {
+            (Some(entry), Some(remaining)) => {
+                let remaining = remaining.map_or(TtlState::NoExpiry, TtlState::Remaining);
+                TierReport::from_entry(BACKEND, &entry, self.inner.clock.now(), remaining)
+            }
+            // Absent, or expired between the two looks.
+            _ => TierReport::absent(BACKEND),
+        };
+        Ok(Explain::new(key).tier(tier))
     }
 }
 

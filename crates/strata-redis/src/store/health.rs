@@ -59,6 +59,8 @@ pub(super) async fn check(store: &RedisStore) -> Health {
     let mut status = HealthStatus::Healthy;
     let mut messages = Vec::new();
     let mut per_node = serde_json::Map::new();
+    // The most pressed node's memory figures, reported at the top level too.
+    let mut pressed: Option<(f64, f64)> = None;
     for (i, node) in nodes.into_iter().enumerate() {
         let name = names.get(i).cloned().unwrap_or_else(|| format!("node-{i}"));
         let ping_cmd = redis::cmd("PING");
@@ -96,6 +98,12 @@ pub(super) async fn check(store: &RedisStore) -> Health {
                 .get("used_memory")
                 .and_then(|v| v.parse::<f64>().ok());
             let max = fields.get("maxmemory").and_then(|v| v.parse::<f64>().ok());
+            if let (Some(used), Some(max)) = (used, max) {
+                let ratio = |(u, m): (f64, f64)| if m > 0.0 { u / m } else { 0.0 };
+                if pressed.is_none_or(|p| ratio((used, max)) >= ratio(p)) {
+                    pressed = Some((used, max));
+                }
+            }
             if let (Some(used), Some(max)) = (used, max)
                 && max > 0.0
             {
@@ -121,7 +129,13 @@ pub(super) async fn check(store: &RedisStore) -> Health {
         messages.push("the circuit breaker is open: calls fail fast".to_owned());
     }
     let stats = store.redis_stats();
-    let mut health = Health::healthy(backend)
+    let mut health = Health::healthy(backend);
+    if let Some((used, max)) = pressed {
+        health = health
+            .detail("used_memory", used as u64)
+            .detail("maxmemory", max as u64);
+    }
+    let mut health = health
         .detail("nodes", serde_json::Value::Object(per_node))
         .detail("breaker", serde_json::to_value(breaker).unwrap_or_default())
         .detail("out_of_memory_errors", stats.out_of_memory)

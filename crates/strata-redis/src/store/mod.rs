@@ -14,9 +14,9 @@ use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use redis::{Cmd, RedisResult, Value};
 use strata_core::{
-    Capabilities, CodecId, Entry, Error, ErrorKind, Health, Invalidation, Key, Meta, Namespace,
-    Now, Pattern, Result, Selector, SetMode, SetOptions, SetOutcome, Store, StoreInfo, StoreStats,
-    Timestamp, Ttl, TtlState,
+    Capabilities, CodecId, Entry, Error, ErrorKind, Explain, Health, Invalidation, Key, Meta,
+    Namespace, Now, Pattern, Result, Selector, SetMode, SetOptions, SetOutcome, Store, StoreInfo,
+    StoreStats, TierReport, Timestamp, Ttl, TtlState,
 };
 
 use crate::breaker::{BreakerState, CircuitBreaker};
@@ -828,6 +828,20 @@ impl Store for RedisStore {
 
     async fn health(&self) -> Health {
         health::check(self).await
+    }
+
+    async fn explain(&self, key: &Key) -> Result<Explain> {
+        // Not a read: no hit or miss is counted and no time to idle renewed.
+        let (mut found, _) = self.read_with_ttl(std::slice::from_ref(key)).await?;
+        let name = self.info().name;
+        let tier = match found.pop().flatten() {
+            Some((entry, ttl)) => TierReport::from_entry(name, &entry, self.now(), ttl),
+            None => TierReport::absent(name),
+        };
+        let raw = String::from_utf8_lossy(&self.inner.layout.data_key(key)).into_owned();
+        Ok(Explain::new(key)
+            .tier(tier)
+            .note(format!("Redis key `{raw}`")))
     }
 
     fn stats(&self) -> StoreStats {

@@ -16,8 +16,23 @@ use crate::retry::Idempotency;
 
 impl GetWithTtl for RedisStore {
     async fn get_with_ttl(&self, keys: &[Key]) -> Result<Vec<Option<(Entry, TtlState)>>> {
+        let (out, entries) = self.read_with_ttl(keys).await?;
+        self.count_reads(&entries);
+        self.touch(keys, &entries).await?;
+        Ok(out)
+    }
+}
+
+impl RedisStore {
+    /// Entries and their remaining TTL in one round trip; counts nothing and renews no time
+    /// to idle (the caller does, when it is a read).
+    #[allow(clippy::type_complexity)]
+    pub(crate) async fn read_with_ttl(
+        &self,
+        keys: &[Key],
+    ) -> Result<(Vec<Option<(Entry, TtlState)>>, Vec<Option<Entry>>)> {
         if keys.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Vec::new()));
         }
         let mut routed = Vec::with_capacity(keys.len() * 2);
         for key in keys {
@@ -64,8 +79,6 @@ impl GetWithTtl for RedisStore {
             out.push(entry.clone().zip(ttl));
             entries.push(entry);
         }
-        self.count_reads(&entries);
-        self.touch(keys, &entries).await?;
-        Ok(out)
+        Ok((out, entries))
     }
 }

@@ -60,6 +60,7 @@ mod bad_input;
 mod basic;
 mod batch;
 mod conditional;
+mod explain;
 mod increment;
 mod invalidation;
 mod isolation;
@@ -355,6 +356,7 @@ fn all_cases<S: Store>() -> Vec<Case<S>> {
     cases.extend(basic::cases());
     cases.extend(batch::cases());
     cases.extend(conditional::cases());
+    cases.extend(explain::cases());
     cases.extend(ttl::cases());
     cases.extend(increment::cases());
     cases.extend(scan::cases());

@@ -10,9 +10,9 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::{self, BoxStream};
 use strata_core::{
-    Capabilities, Clock, CodecId, Entry, Error, Health, Invalidation, Key, Meta, Namespace, Now,
-    Pattern, Result, Selector, SetMode, SetOptions, SetOutcome, SharedClock, Store, StoreInfo,
-    StoreStats, Timestamp, Ttl, TtlState,
+    Capabilities, Clock, CodecId, Entry, Error, Explain, Health, Invalidation, Key, Meta,
+    Namespace, Now, Pattern, Result, Selector, SetMode, SetOptions, SetOutcome, SharedClock, Store,
+    StoreInfo, StoreStats, TierReport, Timestamp, Ttl, TtlState,
 };
 
 struct Slot {
@@ -307,5 +307,21 @@ impl Store for MapStore {
 
     fn stats(&self) -> StoreStats {
         StoreStats::default()
+    }
+
+    async fn explain(&self, key: &Key) -> Result<Explain> {
+        let now = self.clock.now();
+        let map = self.lock();
+        let tier = match map.get(key).filter(|s| s.live(now)) {
+            None => TierReport::absent("map"),
+            Some(slot) => {
+                let remaining = match slot.expires {
+                    None => TtlState::NoExpiry,
+                    Some(e) => TtlState::Remaining(e.saturating_duration_since(now)),
+                };
+                TierReport::from_entry("map", &slot.entry, now, remaining)
+            }
+        };
+        Ok(Explain::new(key).tier(tier))
     }
 }
