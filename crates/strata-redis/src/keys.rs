@@ -52,6 +52,12 @@ impl KeyLayout {
         out
     }
 
+    /// `<prefix>:<namespace>:<id>` as a command argument, written straight into the command
+    /// (no intermediate buffer).
+    pub(crate) fn arg<'a>(&'a self, key: &'a Key) -> DataKey<'a> {
+        DataKey { layout: self, key }
+    }
+
     /// `<prefix>#tag:<tag>`: the set of value keys that carry `tag`.
     pub(crate) fn tag_key(&self, tag: &Tag) -> Vec<u8> {
         format!("{}#tag:{}", self.prefix, tag.as_str()).into_bytes()
@@ -137,6 +143,25 @@ impl KeyLayout {
     }
 }
 
+/// A value key as a Redis command argument; see [`KeyLayout::arg`].
+pub(crate) struct DataKey<'a> {
+    layout: &'a KeyLayout,
+    key: &'a Key,
+}
+
+impl redis::ToRedisArgs for DataKey<'_> {
+    fn write_redis_args<W: ?Sized + redis::RedisWrite>(&self, out: &mut W) {
+        use std::io::Write;
+        let mut w = out.writer_for_next_arg();
+        // Writing into the command's own buffer cannot fail.
+        let _ = w.write_all(self.layout.prefix.as_bytes());
+        let _ = w.write_all(b":");
+        let _ = w.write_all(self.key.namespace().as_str().as_bytes());
+        let _ = w.write_all(b":");
+        let _ = w.write_all(self.key.id().as_bytes());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +175,16 @@ mod tests {
         assert_eq!(raw, b"app-1.v2:users:42:{x}");
         assert_eq!(layout.parse_in(&ns, &raw).unwrap(), key);
         assert_eq!(layout.parse(&raw).unwrap(), key);
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(layout.arg(&key));
+        let args: Vec<&[u8]> = cmd
+            .args_iter()
+            .filter_map(|a| match a {
+                redis::Arg::Simple(b) => Some(b),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(args, [&b"GET"[..], &raw[..]]);
         assert!(layout.parse(b"app-1.v2#tag:x").is_err());
         assert!(layout.parse(b"other:users:1").is_err());
         assert_eq!(

@@ -519,9 +519,8 @@ impl Store for RedisStore {
     }
 
     async fn get(&self, key: &Key) -> Result<Option<Entry>> {
-        let raw = self.inner.layout.data_key(key);
         let mut cmd = redis::cmd("GET");
-        cmd.arg(&raw);
+        cmd.arg(self.inner.layout.arg(key));
         let value = self
             .call("get", Idempotency::Idempotent, || {
                 self.inner.conn.query(&cmd)
@@ -539,23 +538,37 @@ impl Store for RedisStore {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let raws: Vec<Vec<u8>> = keys.iter().map(|k| self.inner.layout.data_key(k)).collect();
         // One MGET per hash slot (a single MGET on a standalone server); the connection sends
         // one pipeline per node.
-        let groups = group_by_slot(&raws, self.is_cluster());
-        let routed: Vec<Routed> = groups
-            .iter()
-            .map(|members| {
-                let mut cmd = redis::cmd("MGET");
-                for &i in members {
-                    cmd.arg(&raws[i]);
-                }
-                Routed {
-                    key: raws[members[0]].clone(),
-                    cmd,
-                }
-            })
-            .collect();
+        let routed: Vec<Routed>;
+        let groups: Vec<Vec<usize>>;
+        if self.is_cluster() {
+            let raws: Vec<Vec<u8>> = keys.iter().map(|k| self.inner.layout.data_key(k)).collect();
+            groups = group_by_slot(&raws, true);
+            routed = groups
+                .iter()
+                .map(|members| {
+                    let mut cmd = redis::cmd("MGET");
+                    for &i in members {
+                        cmd.arg(&raws[i]);
+                    }
+                    Routed {
+                        key: raws[members[0]].clone(),
+                        cmd,
+                    }
+                })
+                .collect();
+        } else {
+            let mut cmd = redis::cmd("MGET");
+            for k in keys {
+                cmd.arg(self.inner.layout.arg(k));
+            }
+            groups = vec![(0..keys.len()).collect()];
+            routed = vec![Routed {
+                key: Vec::new(),
+                cmd,
+            }];
+        }
         let replies = self
             .call("get_many", Idempotency::Idempotent, || {
                 self.inner.conn.batch(clone_routed(&routed))
