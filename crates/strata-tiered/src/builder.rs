@@ -6,6 +6,7 @@ use strata_core::{GetWithTtl, Namespace, SharedClock, Store, SystemClock};
 
 use crate::promotion::Promotion;
 use crate::store::TieredStore;
+use crate::write_back::{WriteBack, WriteBackConfig};
 
 /// Builds a [`TieredStore`]; made by [`TieredStore::builder`].
 #[must_use = "a builder does nothing until `build` is called"]
@@ -15,6 +16,7 @@ pub struct TieredBuilder<L1, L2> {
     default_promotion: Promotion,
     promotions: HashMap<Namespace, Promotion>,
     clock: Option<SharedClock>,
+    write_back: Option<WriteBack>,
 }
 
 impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
@@ -26,6 +28,7 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
             default_promotion: Promotion::default(),
             promotions: HashMap::new(),
             clock: None,
+            write_back: None,
         }
     }
 }
@@ -58,6 +61,22 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredBuilder<L1, L2> {
             self.default_promotion,
             self.promotions,
             self.clock.unwrap_or_else(SystemClock::shared),
+            self.write_back,
         )
+    }
+}
+
+impl<L1: Store, L2: Store + GetWithTtl + Clone> TieredBuilder<L1, L2> {
+    /// Write-back instead of write-through: writes land in L1 at once and reach L2 from a
+    /// bounded queue flushed in batches by a task started here (on the current tokio
+    /// runtime). Conditional writes (NX/XX) still go through L2 first, since only L2 can
+    /// answer them.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidConfig` outside a tokio runtime, or with a zero queue or batch.
+    pub fn write_back(mut self, config: WriteBackConfig) -> strata_core::Result<Self> {
+        self.write_back = Some(WriteBack::start(self.l2.clone(), config)?);
+        Ok(self)
     }
 }

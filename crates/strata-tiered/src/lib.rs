@@ -9,7 +9,9 @@
 //!   [`GetWithTtl`](strata_core::GetWithTtl)), never a fresh one, so L1 never outlives L2.
 //! - When to promote is chosen per namespace ([`Promotion`]): immediately, on the Nth L2 hit
 //!   within a window, lazily on the next read, or never.
-//! - Writes go to L2, then L1 (write-through); deletes and invalidations reach L1 first, so
+//! - Writes go to L2, then L1 (write-through), or to L1 at once and to L2 from a bounded,
+//!   batched queue (write-back, [`WriteBackConfig`]; a full queue is a back-pressure error,
+//!   and [`TieredStore::shutdown`] flushes it). Deletes and invalidations reach L1 first, so
 //!   this node stops serving a value even when L2 fails. While L2 is down, L1 hits are still
 //!   served.
 //!
@@ -35,7 +37,9 @@
 mod builder;
 mod promotion;
 mod store;
+mod write_back;
 
 pub use builder::TieredBuilder;
 pub use promotion::Promotion;
 pub use store::{TierStats, TieredStore};
+pub use write_back::{FlushReport, WriteBackConfig};

@@ -13,6 +13,7 @@ use strata_core::{
 };
 
 use crate::promotion::{Promotion, Tracker};
+use crate::write_back::{FlushReport, WriteBack};
 
 /// Counters of a tiered store, beside the common [`StoreStats`].
 #[non_exhaustive]
@@ -30,6 +31,8 @@ pub struct TierStats {
     pub promotions_deferred: u64,
     /// L2 calls that failed.
     pub l2_errors: u64,
+    /// Write-back operations queued and not yet in L2.
+    pub write_back_pending: u64,
 }
 
 #[derive(Debug, Default)]
@@ -55,7 +58,11 @@ struct Inner<L1, L2> {
     tracker: Tracker,
     counters: Counters,
     clock: SharedClock,
+    write_back: Option<WriteBack>,
 }
+
+/// How long an operation that needs L2 to have every queued write waits for the flush.
+const FLUSH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// An in-process L1 over a shared L2: reads try L1, then L2, and promote L2 hits into L1 with
 /// the life they have left in L2 (as the strategy of their namespace says); writes go to L2,
@@ -91,6 +98,7 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
         default_promotion: Promotion,
         promotions: HashMap<Namespace, Promotion>,
         clock: SharedClock,
+        write_back: Option<WriteBack>,
     ) -> Self {
         TieredStore {
             inner: Arc::new(Inner {
@@ -101,6 +109,7 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
                 tracker: Tracker::default(),
                 counters: Counters::default(),
                 clock,
+                write_back,
             }),
         }
     }
@@ -135,6 +144,43 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
             promotions: get(&c.promotions),
             promotions_deferred: get(&c.promotions_deferred),
             l2_errors: get(&c.l2_errors),
+            write_back_pending: self.inner.write_back.as_ref().map_or(0, WriteBack::pending),
+        }
+    }
+
+    /// True in write-back mode.
+    pub fn is_write_back(&self) -> bool {
+        self.inner.write_back.is_some()
+    }
+
+    /// Stops taking write-back writes, flushes what is queued to L2 within `deadline`, and
+    /// reports what it flushed and what it could not. In write-through mode there is nothing
+    /// to flush.
+    pub async fn shutdown(&self, deadline: std::time::Duration) -> FlushReport {
+        match &self.inner.write_back {
+            Some(wb) => wb.shutdown(deadline).await,
+            None => FlushReport::default(),
+        }
+    }
+
+    /// In write-back mode, waits until everything queued before reached L2, so an operation
+    /// that L2 answers sees every earlier write.
+    async fn settle(&self) -> Result<()> {
+        match &self.inner.write_back {
+            Some(wb) if wb.pending() > 0 => {
+                if wb.flush(FLUSH_WAIT).await {
+                    Ok(())
+                } else {
+                    Err(Error::new(
+                        strata_core::ErrorKind::Timeout,
+                        format!(
+                            "the write-back queue did not reach L2 within {FLUSH_WAIT:?}; \
+                             L2 may be down"
+                        ),
+                    ))
+                }
+            }
+            _ => Ok(()),
         }
     }
 
@@ -243,6 +289,19 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
 
     async fn set(&self, key: &Key, value: Bytes, opts: SetOptions) -> Result<SetOutcome> {
         opts.validate()?;
+        if let Some(wb) = &self.inner.write_back
+            && opts.mode == SetMode::Always
+        {
+            self.inner.tracker.forget(key);
+            self.inner.l1.set(key, value.clone(), opts.clone()).await?;
+            if let Err(e) = wb.set(key, value, opts) {
+                // Not acknowledged: this node must not serve it.
+                self.inner.l1.delete(key).await?;
+                return Err(e.with_key(key));
+            }
+            add(&self.inner.counters.sets, 1);
+            return Ok(SetOutcome::Stored);
+        }
         let outcome = self
             .inner
             .l2
@@ -271,6 +330,13 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
 
     async fn set_many(&self, items: Vec<(Key, Bytes)>, opts: SetOptions) -> Result<()> {
         opts.validate()?;
+        if self.inner.write_back.is_some() && opts.mode == SetMode::Always {
+            // One by one: each write is acknowledged, or refused with its key, in order.
+            for (key, value) in items {
+                self.set(&key, value, opts.clone()).await?;
+            }
+            return Ok(());
+        }
         self.inner
             .l2
             .set_many(items.clone(), opts.clone())
@@ -298,8 +364,14 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
 
     async fn delete(&self, key: &Key) -> Result<bool> {
         // L1 first: even when L2 fails, this node stops serving the value.
-        self.inner.l1.delete(key).await?;
+        let local = self.inner.l1.delete(key).await?;
         self.inner.tracker.forget(key);
+        if let Some(wb) = &self.inner.write_back {
+            // Behind the writes queued before it, so a queued write cannot resurrect the key.
+            // L2's answer is not waited for: the result says whether this node held it.
+            wb.delete(key).map_err(|e| e.with_key(key))?;
+            return Ok(local);
+        }
         self.inner
             .l2
             .delete(key)
@@ -309,6 +381,7 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
 
     async fn expire(&self, key: &Key, ttl: Ttl) -> Result<bool> {
         let ttl = ttl.validate()?;
+        self.settle().await?;
         let live = self
             .inner
             .l2
@@ -325,10 +398,12 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
     }
 
     async fn ttl(&self, key: &Key) -> Result<TtlState> {
+        self.settle().await?;
         self.inner.l2.ttl(key).await.map_err(|e| self.l2_failed(e))
     }
 
     async fn increment(&self, key: &Key, delta: i64) -> Result<i64> {
+        self.settle().await?;
         let value = self
             .inner
             .l2
@@ -350,6 +425,8 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
         if let strata_core::Selector::Key(key) = &req.selector {
             self.inner.tracker.forget(key);
         }
+        // Queued writes land first, so the invalidation covers them.
+        self.settle().await?;
         self.inner
             .l2
             .invalidate(req)
