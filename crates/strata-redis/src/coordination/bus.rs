@@ -6,21 +6,15 @@
 //! message published on any node reaches every node's subscribers). It ends when the stream
 //! is dropped.
 
-use std::time::Duration;
-
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::{self, BoxStream};
 use strata_core::{BusEvent, InvalidationBus, Result};
 use tokio::sync::mpsc;
 
+use super::reconnect;
 use crate::retry::Idempotency;
 use crate::store::RedisStore;
-
-/// Events buffered for a slow subscriber before the reader waits.
-const BUFFER: usize = 1_024;
-/// The longest wait between reconnection attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 impl InvalidationBus for RedisStore {
     async fn publish(&self, payload: Bytes) -> Result<u64> {
@@ -45,7 +39,7 @@ impl InvalidationBus for RedisStore {
             }])
             .boxed();
         };
-        let (tx, rx) = mpsc::channel(BUFFER);
+        let (tx, rx) = mpsc::channel(reconnect::BUFFER);
         let clients = self.plain_clients(false);
         let channel = self.bus_channel();
         let connect_timeout = self.config().connect_timeout;
@@ -100,23 +94,11 @@ impl InvalidationBus for RedisStore {
                     Err(_) => format!("cannot connect within {connect_timeout:?}"),
                 };
                 let reason = crate::secret::scrub(&reason, password.as_ref());
-                // Report each loss once, not each failed reconnection attempt.
-                if failures == 0
-                    && tx
-                        .send(BusEvent::Disconnected { reason })
-                        .await
-                        .is_err()
-                {
+                if !reconnect::lost(&tx, &mut failures, BusEvent::Disconnected { reason }).await {
                     return;
-                }
-                failures = failures.saturating_add(1);
-                let wait = Duration::from_millis(50u64 << failures.min(7)).min(MAX_BACKOFF);
-                tokio::select! {
-                    () = tokio::time::sleep(wait) => {}
-                    () = tx.closed() => return,
                 }
             }
         });
-        stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }).boxed()
+        reconnect::events(rx)
     }
 }

@@ -45,26 +45,32 @@ impl DistributedLock for RedisStore {
 
     async fn unlock(&self, key: &Key, token: &LockToken) -> Result<bool> {
         let raw = self.lock_key(key);
-        let cmd = scripts::UNLOCK.evalsha(&raw, &[token.as_str()]);
         let reply = self
-            .call("unlock", Idempotency::Idempotent, || {
-                self.query_script(&cmd, false)
-            })
-            .await
-            .map_err(|e| e.with_key(key))?;
+            .run_script(
+                "unlock",
+                &scripts::UNLOCK,
+                &raw,
+                &[token.as_str()],
+                key,
+                false,
+            )
+            .await?;
         Ok(reply == Value::Int(1))
     }
 
     async fn extend(&self, key: &Key, token: &LockToken, ttl: Duration) -> Result<bool> {
         let ms = millis(ttl)?.to_string();
         let raw = self.lock_key(key);
-        let cmd = scripts::EXTEND_LOCK.evalsha(&raw, &[token.as_str(), ms.as_str()]);
         let reply = self
-            .call("extend_lock", Idempotency::Idempotent, || {
-                self.query_script(&cmd, false)
-            })
-            .await
-            .map_err(|e| e.with_key(key))?;
+            .run_script(
+                "extend_lock",
+                &scripts::EXTEND_LOCK,
+                &raw,
+                &[token.as_str(), ms.as_str()],
+                key,
+                false,
+            )
+            .await?;
         Ok(reply == Value::Int(1))
     }
 }

@@ -8,4 +8,5 @@
 
 mod bus;
 mod lock;
+mod reconnect;
 mod tracking;

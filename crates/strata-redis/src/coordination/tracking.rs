@@ -22,11 +22,10 @@ use redis::{AsyncConnectionConfig, PushInfo, PushKind, Value};
 use strata_core::{KeyTracking, TrackingEvent};
 use tokio::sync::mpsc;
 
+use super::reconnect;
 use crate::conn::SlotMap;
 use crate::store::RedisStore;
 
-const BUFFER: usize = 1_024;
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How often a cluster's set of masters is compared with the one tracking was armed on.
 const TOPOLOGY_CHECK: Duration = Duration::from_secs(1);
 
@@ -38,7 +37,7 @@ impl KeyTracking for RedisStore {
             }])
             .boxed();
         };
-        let (tx, rx) = mpsc::channel(BUFFER);
+        let (tx, rx) = mpsc::channel(reconnect::BUFFER);
         let store = self.clone();
         runtime.spawn(async move {
             let mut failures = 0u32;
@@ -87,23 +86,14 @@ impl KeyTracking for RedisStore {
                     }
                     Err(e) => e,
                 };
-                if failures == 0
-                    && tx
-                        .send(TrackingEvent::Disconnected { reason })
-                        .await
-                        .is_err()
+                if !reconnect::lost(&tx, &mut failures, TrackingEvent::Disconnected { reason })
+                    .await
                 {
                     return;
                 }
-                failures = failures.saturating_add(1);
-                let wait = Duration::from_millis(50u64 << failures.min(7)).min(MAX_BACKOFF);
-                tokio::select! {
-                    () = tokio::time::sleep(wait) => {}
-                    () = tx.closed() => return,
-                }
             }
         });
-        stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }).boxed()
+        reconnect::events(rx)
     }
 }
 

@@ -13,7 +13,6 @@ use strata_core::{CompareAndSet, Error, Key, Result, SetMode, SetOptions, SetOut
 
 use super::RedisStore;
 use crate::error;
-use crate::retry::Idempotency;
 use crate::scripts;
 use crate::stats::Counters;
 use crate::value::tombstone;
@@ -21,13 +20,16 @@ use crate::value::tombstone;
 impl CompareAndSet for RedisStore {
     async fn version(&self, key: &Key) -> Result<Version> {
         let raw = self.inner.layout.data_key(key);
-        let cmd = scripts::VERSION.evalsha(&raw, &[] as &[&str]);
         let reply = self
-            .call("version", Idempotency::Idempotent, || {
-                self.query_script(&cmd, false)
-            })
-            .await
-            .map_err(|e| e.with_key(key))?;
+            .run_script(
+                "version",
+                &scripts::VERSION,
+                &raw,
+                &[] as &[&str],
+                key,
+                false,
+            )
+            .await?;
         match reply {
             Value::Nil => Ok(Version::ABSENT),
             Value::BulkString(b) => Ok(Version::new(String::from_utf8_lossy(&b))),
@@ -63,14 +65,17 @@ impl CompareAndSet for RedisStore {
             bytes,
             Self::px(&opts).unwrap_or(0).to_string().into_bytes(),
         ];
-        let cmd = scripts::SET_IF_VERSION.evalsha(&raw, &args);
-        // Not idempotent: after a lost reply, a second attempt would see its own write.
+        // Sent once: after a lost reply, a second attempt would see its own write.
         let reply = self
-            .call("set_if_version", Idempotency::NotIdempotent, || {
-                self.query_script(&cmd, true)
-            })
-            .await
-            .map_err(|e| e.with_key(key))?;
+            .run_script(
+                "set_if_version",
+                &scripts::SET_IF_VERSION,
+                &raw,
+                &args,
+                key,
+                true,
+            )
+            .await?;
         if reply == Value::Int(1) {
             Counters::add(&self.inner.counters.sets, 1);
             Ok(SetOutcome::Stored)
@@ -89,13 +94,9 @@ impl CompareAndSet for RedisStore {
         }
         let raw = self.inner.layout.data_key(key);
         let args: [Vec<u8>; 2] = [tombstone(self.now()), ms.to_string().into_bytes()];
-        let cmd = scripts::FENCE.evalsha(&raw, &args);
         let reply = self
-            .call("fence", Idempotency::Idempotent, || {
-                self.query_script(&cmd, false)
-            })
-            .await
-            .map_err(|e| e.with_key(key))?;
+            .run_script("fence", &scripts::FENCE, &raw, &args, key, false)
+            .await?;
         let removed = reply == Value::Int(1);
         if removed {
             Counters::add(&self.inner.counters.removed, 1);

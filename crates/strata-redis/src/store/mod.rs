@@ -319,6 +319,29 @@ impl RedisStore {
         result
     }
 
+    /// Runs `script` on the Redis key `raw` (of `key`, named in errors) with `args`, behind
+    /// the breaker and the timeout; sent at most once when `once` (a script that counts or
+    /// compares), else retried like any idempotent call.
+    pub(crate) async fn run_script<A: redis::ToRedisArgs>(
+        &self,
+        operation: &'static str,
+        script: &scripts::LuaScript,
+        raw: &[u8],
+        args: &[A],
+        key: &Key,
+        once: bool,
+    ) -> Result<Value> {
+        let cmd = script.evalsha(raw, args);
+        let idempotency = if once {
+            Idempotency::NotIdempotent
+        } else {
+            Idempotency::Idempotent
+        };
+        self.call(operation, idempotency, || self.query_script(&cmd, once))
+            .await
+            .map_err(|e| e.with_key(key))
+    }
+
     /// Sends an EVALSHA; when the server lost its scripts, loads them and sends it again.
     pub(crate) async fn query_script(&self, cmd: &Cmd, once: bool) -> RedisResult<Value> {
         let conn = &self.inner.conn;
@@ -697,13 +720,9 @@ impl Store for RedisStore {
 
     async fn delete(&self, key: &Key) -> Result<bool> {
         let raw = self.inner.layout.data_key(key);
-        let cmd = scripts::DELETE.evalsha(&raw, &[] as &[&str]);
         let reply = self
-            .call("delete", Idempotency::Idempotent, || {
-                self.query_script(&cmd, false)
-            })
-            .await
-            .map_err(|e| e.with_key(key))?;
+            .run_script("delete", &scripts::DELETE, &raw, &[] as &[&str], key, false)
+            .await?;
         let removed = expect_int("delete", &reply)? > 0;
         if removed {
             Counters::add(&self.inner.counters.removed, 1);
@@ -726,13 +745,9 @@ impl Store for RedisStore {
         fields.extend_from_slice(&expiry.to_be_bytes());
         let raw = self.inner.layout.data_key(key);
         let args: [Vec<u8>; 2] = [ms.unwrap_or(0).to_string().into_bytes(), fields];
-        let cmd = scripts::EXPIRE.evalsha(&raw, &args);
         let reply = self
-            .call("expire", Idempotency::Idempotent, || {
-                self.query_script(&cmd, false)
-            })
-            .await
-            .map_err(|e| e.with_key(key))?;
+            .run_script("expire", &scripts::EXPIRE, &raw, &args, key, false)
+            .await?;
         let Value::BulkString(bytes) = reply else {
             return Ok(false);
         };
@@ -752,13 +767,9 @@ impl Store for RedisStore {
 
     async fn ttl(&self, key: &Key) -> Result<TtlState> {
         let raw = self.inner.layout.data_key(key);
-        let cmd = scripts::TTL.evalsha(&raw, &[] as &[&str]);
         let reply = self
-            .call("ttl", Idempotency::Idempotent, || {
-                self.query_script(&cmd, false)
-            })
-            .await
-            .map_err(|e| e.with_key(key))?;
+            .run_script("ttl", &scripts::TTL, &raw, &[] as &[&str], key, false)
+            .await?;
         Ok(match expect_int("ttl", &reply)? {
             -2 => TtlState::Missing,
             -1 => TtlState::NoExpiry,
