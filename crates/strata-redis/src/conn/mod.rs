@@ -131,6 +131,16 @@ impl Conn {
         }
     }
 
+    /// True when the client bounds every call by the command timeout itself, a reconnection
+    /// included (fred with `fail_fast` and a per-command timeout).
+    pub(crate) fn bounds_each_call(&self) -> bool {
+        match self {
+            #[cfg(feature = "fred")]
+            Conn::Fred(_) => true,
+            _ => false,
+        }
+    }
+
     /// True on a cluster.
     pub(crate) fn is_cluster(&self) -> bool {
         match self {

@@ -290,7 +290,14 @@ impl RedisStore {
         let mut tries = 0u32;
         let result = loop {
             tries += 1;
-            let outcome = match tokio::time::timeout_at(deadline, attempt()).await {
+            let bounded = if inner.conn.bounds_each_call() {
+                // The client enforces the command timeout itself and never waits for a
+                // reconnection: no timer of ours is needed.
+                Ok(attempt().await)
+            } else {
+                tokio::time::timeout_at(deadline, attempt()).await
+            };
+            let outcome = match bounded {
                 Ok(Ok(v)) => Ok(v),
                 Ok(Err(e)) => Err(error::map(&e, operation, inner.config.password.as_ref())),
                 Err(_) => Err(Error::new(
