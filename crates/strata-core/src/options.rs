@@ -102,6 +102,11 @@ pub struct SetOptions {
     /// The decoded value, which an in-process store may keep beside the bytes so a typed
     /// reader need not decode again. Remote stores ignore it.
     pub decoded: Option<Arc<dyn Any + Send + Sync>>,
+    /// Fail-safe: how long the value stays in the store after its TTL ran out, readable as
+    /// *stale* (its [`Meta::logical_expiry`](crate::Meta::logical_expiry) is the TTL, its
+    /// physical expiry this much later), so a load that fails can still answer with it.
+    /// Ignored without a TTL.
+    pub stale_for: Option<Duration>,
 }
 
 impl SetOptions {
@@ -120,6 +125,19 @@ impl SetOptions {
     pub fn no_expiry(mut self) -> Self {
         self.ttl = Some(Ttl::Never);
         self
+    }
+
+    /// Keeps the value `window` past its TTL as a stale fallback (fail-safe).
+    pub fn fail_safe(mut self, window: Duration) -> Self {
+        self.stale_for = Some(window);
+        self
+    }
+
+    /// The value's logical and physical lifetimes for a TTL of `ttl` (the options' own TTL
+    /// already resolved against a store default): the physical one adds the fail-safe window.
+    pub fn lifetimes(&self, ttl: Option<Duration>) -> (Option<Duration>, Option<Duration>) {
+        let physical = ttl.map(|t| t.saturating_add(self.stale_for.unwrap_or_default()));
+        (ttl, physical)
     }
 
     /// Sets the time to idle.
@@ -182,6 +200,13 @@ impl SetOptions {
                 "time to idle {tti:?} is under the minimum of 1ms"
             )));
         }
+        if let Some(window) = self.stale_for
+            && window < Duration::from_millis(1)
+        {
+            return Err(Error::invalid_argument(format!(
+                "fail-safe window {window:?} is under the minimum of 1ms"
+            )));
+        }
         Ok(())
     }
 }
@@ -196,6 +221,7 @@ impl fmt::Debug for SetOptions {
             .field("codec", &self.codec)
             .field("fingerprint", &self.fingerprint)
             .field("decoded", &self.decoded.is_some())
+            .field("stale_for", &self.stale_for)
             .finish()
     }
 }

@@ -206,11 +206,21 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
             .tags(meta.tags.iter().cloned())
             .codec(meta.codec)
             .fingerprint(meta.fingerprint);
-        match ttl {
-            TtlState::Remaining(left) if left.is_zero() => return,
-            TtlState::Remaining(left) => opts = opts.ttl(left),
-            TtlState::NoExpiry => opts = opts.no_expiry(),
-            TtlState::Missing => return,
+        // A fail-safe entry keeps its stale window in L1 too; one already stale stays in L2.
+        let window = match (meta.logical_expiry, meta.physical_expiry) {
+            (Some(l), Some(p)) if p > l => Some(p.saturating_duration_since(l)),
+            _ => None,
+        };
+        match (ttl, window) {
+            (TtlState::Remaining(left), Some(window)) => {
+                if left <= window {
+                    return;
+                }
+                opts = opts.ttl(left - window).fail_safe(window);
+            }
+            (TtlState::Remaining(left), None) if left.is_zero() => return,
+            (TtlState::Remaining(left), None) => opts = opts.ttl(left),
+            (TtlState::NoExpiry, _) => opts = opts.no_expiry(),
             _ => return,
         }
         if let Some(tti) = meta.tti {

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use strata_core::load::{LoadEngine, StampedeLock};
 use strata_core::{
     CodecId, Error, Fingerprint, Namespace, Result, SetOptions, SharedClock, SharedStore,
-    ValueCodec,
+    SystemClock, ValueCodec,
 };
 
 use crate::Cache;
@@ -40,6 +40,7 @@ pub struct CacheBuilder {
     #[cfg(feature = "memory")]
     eviction_policy: Option<strata_memory::EvictionPolicy>,
     stampede: Option<StampedeLock>,
+    fail_safe: Option<Duration>,
 }
 
 impl Default for CacheBuilder {
@@ -57,6 +58,7 @@ impl Default for CacheBuilder {
             #[cfg(feature = "memory")]
             eviction_policy: None,
             stampede: None,
+            fail_safe: None,
         }
     }
 }
@@ -172,6 +174,15 @@ impl CacheBuilder {
         }
     }
 
+    /// Fail-safe: values stay in the store `window` past their TTL, as stale copies. Reads
+    /// treat them as misses, but when `get_or_load`'s loader fails (or panics) the stale
+    /// value is returned instead of the error, and
+    /// [`Cache::fail_safe_activations`](crate::Cache::fail_safe_activations) counts it.
+    pub fn fail_safe(mut self, window: Duration) -> Self {
+        self.fail_safe = Some(window);
+        self
+    }
+
     /// Coordinates `get_or_load` across nodes: a node that misses takes `lock` (a
     /// distributed lock, such as a `RedisStore`) before calling its loader, and the others
     /// wait for the value to appear in the shared store, so the fleet calls the loader once.
@@ -197,8 +208,12 @@ impl CacheBuilder {
         let mut defaults = SetOptions::new();
         if let Some(ttl) = self.default_ttl {
             defaults = defaults.ttl(ttl);
-            defaults.validate()?;
         }
+        if let Some(window) = self.fail_safe {
+            defaults = defaults.fail_safe(window);
+        }
+        defaults.validate()?;
+        let clock = self.clock.clone().unwrap_or_else(SystemClock::shared);
         let store = self.build_store()?;
         let mut codec = ValueCodec::new(self.codec);
         codec.fingerprint = self.fingerprint;
@@ -206,10 +221,11 @@ impl CacheBuilder {
             store,
             namespace,
             codec,
-            Arc::new(LoadEngine::new()),
+            Arc::new(LoadEngine::with_clock(clock.clone())),
             defaults,
             self.max_key_len,
         )
-        .with_stampede(self.stampede))
+        .with_stampede(self.stampede)
+        .with_clock(clock))
     }
 }

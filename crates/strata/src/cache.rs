@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use strata_core::load::{LoadEngine, LoadOptions, Loaded, StampedeLock};
 use strata_core::{
     BoxError, Invalidation, Key, Namespace, Now, Pattern, Result, SetOptions, SetOutcome,
-    SharedStore, Store, StoreExt, StoreStats, Tag, Ttl, ValueCodec,
+    SharedClock, SharedStore, Store, StoreExt, StoreStats, SystemClock, Tag, Ttl, ValueCodec,
 };
 
 /// A typed cache over a store: values of `T` in one namespace.
@@ -48,6 +48,7 @@ pub struct Cache<T> {
     defaults: SetOptions,
     max_key_len: usize,
     stampede: Option<StampedeLock>,
+    clock: SharedClock,
     _type: PhantomData<fn() -> T>,
 }
 
@@ -61,6 +62,7 @@ impl<T> Clone for Cache<T> {
             defaults: self.defaults.clone(),
             max_key_len: self.max_key_len,
             stampede: self.stampede.clone(),
+            clock: self.clock.clone(),
             _type: PhantomData,
         }
     }
@@ -98,8 +100,21 @@ where
             defaults,
             max_key_len,
             stampede: None,
+            clock: SystemClock::shared(),
             _type: PhantomData,
         }
+    }
+
+    /// Tells fresh values from stale (fail-safe) ones by `clock`.
+    pub(crate) fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Loads that failed and were answered with the last value instead (fail-safe; see
+    /// [`CacheBuilder::fail_safe`](crate::CacheBuilder::fail_safe)).
+    pub fn fail_safe_activations(&self) -> u64 {
+        self.engine.fail_safe_activations()
     }
 
     /// Loads coordinate across nodes through `lock` (see [`StampedeLock`]).
@@ -142,7 +157,8 @@ where
             self.defaults.clone(),
             self.max_key_len,
         )
-        .with_stampede(self.stampede.clone()))
+        .with_stampede(self.stampede.clone())
+        .with_clock(self.clock.clone()))
     }
 
     /// The namespace.
@@ -169,6 +185,14 @@ where
         };
         match entry {
             None => Ok(None),
+            // Past its TTL, kept only as a fail-safe fallback: a miss for readers (the
+            // comparison first, so entries without a fail-safe window never read the clock).
+            Some(e)
+                if e.meta().logical_expiry != e.meta().physical_expiry
+                    && e.meta().is_stale_at(self.clock.now()) =>
+            {
+                Ok(None)
+            }
             Some(e) => self
                 .codec
                 .decode_entry::<T>(&e)

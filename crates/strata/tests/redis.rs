@@ -101,3 +101,34 @@ async fn two_nodes_with_a_stampede_lock_call_the_loader_once() {
     }
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn fail_safe_keeps_a_stale_copy_in_redis() {
+    let Some(url) = shared_redis_url() else { return };
+    let store = RedisStore::builder()
+        .url(url)
+        .prefix(RunContext::new().prefix())
+        .connect()
+        .await
+        .unwrap();
+    let quotes = CacheBuilder::new()
+        .namespace("quotes")
+        .store(store.clone().into_shared())
+        .default_ttl(Duration::from_millis(200))
+        .fail_safe(Duration::from_secs(60))
+        .build::<String>()
+        .unwrap();
+    quotes.set("EURUSD", "1.08".to_owned()).await.unwrap();
+    // Real time must pass for the TTL to run out on the Redis side.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(quotes.get("EURUSD").await.unwrap().is_none(), "stale: a miss");
+    let served = quotes
+        .get_or_load("EURUSD", || async {
+            Err::<String, _>(std::io::Error::other("down"))
+        })
+        .await
+        .unwrap();
+    assert_eq!(*served, "1.08");
+    assert_eq!(quotes.fail_safe_activations(), 1);
+    store.clear().await.unwrap();
+}

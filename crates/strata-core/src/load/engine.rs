@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::FutureExt;
@@ -12,6 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::single_flight::{Claim, SingleFlight};
+use crate::clock::{SharedClock, SystemClock};
 use crate::codec::ValueCodec;
 use crate::coordination::DynLock;
 use crate::error::{BoxError, Error, ErrorKind, Result};
@@ -151,9 +153,31 @@ impl<T> From<T> for Loaded<T> {
 ///         .await
 /// }
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LoadEngine {
     flights: SingleFlight,
+    clock: SharedClock,
+    fail_safe_activations: AtomicU64,
+}
+
+impl Default for LoadEngine {
+    fn default() -> Self {
+        LoadEngine {
+            flights: SingleFlight::default(),
+            clock: SystemClock::shared(),
+            fail_safe_activations: AtomicU64::new(0),
+        }
+    }
+}
+
+/// What a lookup found.
+enum Found<T> {
+    /// A value within its TTL.
+    Fresh(Arc<T>),
+    /// A value past its TTL but inside its fail-safe window: served only if loading fails.
+    Stale(Arc<T>),
+    /// Nothing usable.
+    Miss,
 }
 
 /// Runs a loader, turning its error and any panic into an [`Error`].
@@ -200,9 +224,22 @@ enum Locked<T> {
 }
 
 impl LoadEngine {
-    /// An engine with no flights.
+    /// An engine with no flights, telling stale from fresh by the system clock.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An engine telling stale from fresh by `clock` (the stores' clock).
+    pub fn with_clock(clock: SharedClock) -> Self {
+        LoadEngine {
+            clock,
+            ..Self::default()
+        }
+    }
+
+    /// Loads that failed and were answered with a stale value instead (fail-safe).
+    pub fn fail_safe_activations(&self) -> u64 {
+        self.fail_safe_activations.load(Ordering::Relaxed)
     }
 
     /// How many loads are in progress.
@@ -210,8 +247,8 @@ impl LoadEngine {
         self.flights.in_flight()
     }
 
-    /// Reads `key` as a `T`; undecodable or mismatched entries count as misses.
-    async fn lookup<S, T>(store: &S, key: &Key, codec: &ValueCodec) -> Result<Option<Arc<T>>>
+    /// Reads `key` as a `T`, telling a fresh value from a stale (fail-safe) one.
+    async fn find<S, T>(&self, store: &S, key: &Key, codec: &ValueCodec) -> Result<Found<T>>
     where
         S: Store,
         T: DeserializeOwned + Send + Sync + 'static,
@@ -220,7 +257,17 @@ impl LoadEngine {
             Now::Ready(e) => e,
             Now::Pending => store.get(key).await?,
         };
-        Ok(entry.and_then(|e| codec.decode_entry::<T>(&e).ok().flatten()))
+        let Some(entry) = entry else {
+            return Ok(Found::Miss);
+        };
+        let Ok(Some(value)) = codec.decode_entry::<T>(&entry) else {
+            return Ok(Found::Miss);
+        };
+        Ok(if entry.meta().is_stale_at(self.clock.now()) {
+            Found::Stale(value)
+        } else {
+            Found::Fresh(value)
+        })
     }
 
     /// Returns the value under `key`, calling `loader` on a miss and storing its result.
@@ -244,9 +291,13 @@ impl LoadEngine {
         L: Into<Loaded<T>>,
         E: Into<BoxError>,
     {
-        if let Some(v) = Self::lookup::<S, T>(store, key, codec).await? {
-            return Ok(v);
-        }
+        // A stale value (past its TTL, inside its fail-safe window) is the fallback when the
+        // load fails.
+        let mut stale = match self.find::<S, T>(store, key, codec).await? {
+            Found::Fresh(v) => return Ok(v),
+            Found::Stale(v) => Some(v),
+            Found::Miss => None,
+        };
         let mut loader = Some(loader);
         loop {
             match self.flights.claim::<Option<Arc<T>>>(key) {
@@ -258,9 +309,13 @@ impl LoadEngine {
                 },
                 Claim::Leader(leader) => {
                     // A load may have finished between the first lookup and the claim.
-                    if let Ok(Some(v)) = Self::lookup::<S, T>(store, key, codec).await {
-                        leader.complete(Ok(Some(v.clone())));
-                        return Ok(v);
+                    match self.find::<S, T>(store, key, codec).await {
+                        Ok(Found::Fresh(v)) => {
+                            leader.complete(Ok(Some(v.clone())));
+                            return Ok(v);
+                        }
+                        Ok(Found::Stale(v)) => stale = Some(v),
+                        _ => {}
                     }
                     let Some(loader) = loader.take() else {
                         let e = Error::new(ErrorKind::Loader, "loader already used");
@@ -270,7 +325,7 @@ impl LoadEngine {
                     // Across nodes: take the shared lock, or wait for the node that has it.
                     let mut token = None;
                     if let Some(stampede) = &opts.stampede {
-                        match Self::await_lock::<S, T>(store, key, codec, stampede).await {
+                        match self.await_lock::<S, T>(store, key, codec, stampede).await {
                             Locked::Found(v) => {
                                 leader.complete(Ok(Some(v.clone())));
                                 return Ok(v);
@@ -290,6 +345,14 @@ impl LoadEngine {
                         // Expiry frees it anyway; a failed release only delays the others.
                         let _ = stampede.lock.unlock_dyn(key, &token).await;
                     }
+                    // Fail-safe: the load failed, the last value is still there.
+                    let outcome = match (outcome, stale) {
+                        (Err(_), Some(v)) => {
+                            self.fail_safe_activations.fetch_add(1, Ordering::Relaxed);
+                            Ok(v)
+                        }
+                        (outcome, _) => outcome,
+                    };
                     leader.complete(outcome.clone().map(Some));
                     return outcome;
                 }
@@ -301,6 +364,7 @@ impl LoadEngine {
     /// to write the value. After `max_wait`, or when the lock cannot be reached, the caller
     /// loads anyway: the lock saves work, it must never block a load for good.
     async fn await_lock<S, T>(
+        &self,
         store: &S,
         key: &Key,
         codec: &ValueCodec,
@@ -315,7 +379,7 @@ impl LoadEngine {
             match stampede.lock.try_lock_dyn(key, stampede.hold).await {
                 Ok(Some(token)) => {
                     // The holder before us may have written the value just now.
-                    if let Ok(Some(v)) = Self::lookup::<S, T>(store, key, codec).await {
+                    if let Ok(Found::Fresh(v)) = self.find::<S, T>(store, key, codec).await {
                         let _ = stampede.lock.unlock_dyn(key, &token).await;
                         return Locked::Found(v);
                     }
@@ -328,7 +392,7 @@ impl LoadEngine {
                 return Locked::LoadAnyway;
             }
             tokio::time::sleep(stampede.poll).await;
-            if let Ok(Some(v)) = Self::lookup::<S, T>(store, key, codec).await {
+            if let Ok(Found::Fresh(v)) = self.find::<S, T>(store, key, codec).await {
                 return Locked::Found(v);
             }
         }

@@ -230,11 +230,14 @@ impl MemoryStore {
             Some(ttl) => ttl.duration(),
             None => self.inner.default_ttl,
         };
-        let expiry = ttl.map(|d| now.saturating_add(d));
-        let meta = Meta::new(now, expiry)
+        // With a fail-safe window the entry lives on, stale, past its TTL.
+        let (logical, physical) = opts.lifetimes(ttl);
+        let mut meta = Meta::new(now, logical.map(|d| now.saturating_add(d)))
             .with_tags(opts.tags.clone())
             .with_codec(opts.codec)
             .with_fingerprint(opts.fingerprint);
+        meta.physical_expiry = physical.map(|d| now.saturating_add(d));
+        let ttl = physical;
         let entry = match opts.decoded {
             Some(d) => Entry::with_decoded(value, meta, d),
             None => Entry::new(value, meta),

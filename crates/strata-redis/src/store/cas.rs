@@ -56,7 +56,7 @@ impl CompareAndSet for RedisStore {
         let bytes = self.encode(key, &value, &opts, now)?;
         let raw = self.inner.layout.data_key(key);
         if !opts.tags.is_empty() {
-            self.add_to_tags(&opts.tags, std::slice::from_ref(&raw), opts.ttl)
+            self.add_to_tags(&opts.tags, std::slice::from_ref(&raw), Self::tag_ttl(&opts))
                 .await
                 .map_err(|e| e.with_key(key))?;
         }

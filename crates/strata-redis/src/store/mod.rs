@@ -448,12 +448,14 @@ impl RedisStore {
         {
             return Ok(value.to_vec());
         }
-        let expiry = ttl_millis(opts.ttl).map(|ms| now.saturating_add(Duration::from_millis(ms)));
-        let meta = Meta::new(now, expiry)
+        // With a fail-safe window the value lives on in Redis, stale, past its TTL.
+        let (logical, physical) = opts.lifetimes(ttl_millis(opts.ttl).map(Duration::from_millis));
+        let mut meta = Meta::new(now, logical.map(|d| now.saturating_add(d)))
             .with_tags(opts.tags.clone())
             .with_codec(opts.codec)
             .with_fingerprint(opts.fingerprint)
             .with_tti(opts.tti);
+        meta.physical_expiry = physical.map(|d| now.saturating_add(d));
         self.inner.format.encode(key, &meta, value)
     }
 
@@ -463,10 +465,21 @@ impl RedisStore {
         let tti = opts
             .tti
             .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1));
-        match (ttl_millis(opts.ttl), tti) {
+        match (Self::physical_ttl(opts), tti) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+
+    /// How long the value stays in Redis in ms: its TTL plus any fail-safe window.
+    fn physical_ttl(opts: &SetOptions) -> Option<u64> {
+        let (_, physical) = opts.lifetimes(ttl_millis(opts.ttl).map(Duration::from_millis));
+        physical.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1))
+    }
+
+    /// [`RedisStore::physical_ttl`] as a `Ttl`, for the tag sets of the value.
+    pub(crate) fn tag_ttl(opts: &SetOptions) -> Option<Ttl> {
+        Self::physical_ttl(opts).map(Ttl::millis)
     }
 
     fn set_cmd(raw: &[u8], bytes: Vec<u8>, opts: &SetOptions) -> Cmd {
@@ -642,7 +655,7 @@ impl Store for RedisStore {
         if !opts.tags.is_empty() {
             // Membership first: a crash between the two leaves a harmless extra member (tag
             // invalidation checks the value's own tags), never an untracked tagged value.
-            self.add_to_tags(&opts.tags, std::slice::from_ref(&raw), opts.ttl)
+            self.add_to_tags(&opts.tags, std::slice::from_ref(&raw), Self::tag_ttl(&opts))
                 .await
                 .map_err(|e| e.with_key(key))?;
         }
@@ -686,7 +699,8 @@ impl Store for RedisStore {
         }
         if !opts.tags.is_empty() {
             let raws: Vec<Vec<u8>> = routed.iter().map(|r| r.key.clone()).collect();
-            self.add_to_tags(&opts.tags, &raws, opts.ttl).await?;
+            self.add_to_tags(&opts.tags, &raws, Self::tag_ttl(&opts))
+                .await?;
         }
         let once = opts.mode != SetMode::Always;
         let idempotency = if once {

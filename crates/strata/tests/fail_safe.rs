@@ -1,0 +1,73 @@
+//! Fail-safe: a value outlives its TTL as a stale copy; reads miss it, a failing loader is
+//! answered with it, and it is gone after the window.
+#![cfg(feature = "memory")]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use strata::{Cache, CacheBuilder, ErrorKind, ManualClock, SharedClock};
+
+fn cache(clock: &Arc<ManualClock>) -> Cache<String> {
+    CacheBuilder::new()
+        .namespace("quotes")
+        .clock(clock.clone() as SharedClock)
+        .default_ttl(Duration::from_secs(10))
+        .fail_safe(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+async fn failing() -> Result<String, std::io::Error> {
+    Err(std::io::Error::other("the quote service is down"))
+}
+
+#[tokio::test]
+async fn a_failing_load_is_answered_with_the_stale_value_within_the_window() {
+    let clock = Arc::new(ManualClock::new());
+    let quotes = cache(&clock);
+    quotes.set("EURUSD", "1.08".to_owned()).await.unwrap();
+    clock.advance(Duration::from_secs(11));
+    assert!(quotes.get("EURUSD").await.unwrap().is_none(), "past its TTL: a miss");
+
+    let served = quotes.get_or_load("EURUSD", failing).await.unwrap();
+    assert_eq!(*served, "1.08", "the loader failed: the stale value answers");
+    assert_eq!(quotes.fail_safe_activations(), 1);
+
+    let fresh = quotes
+        .get_or_load("EURUSD", || async { Ok::<_, std::io::Error>("1.09".to_owned()) })
+        .await
+        .unwrap();
+    assert_eq!(*fresh, "1.09", "a working loader replaces it");
+    assert_eq!(
+        quotes.get("EURUSD").await.unwrap().as_deref().map(String::as_str),
+        Some("1.09")
+    );
+
+    clock.advance(Duration::from_secs(71));
+    let err = quotes.get_or_load("EURUSD", failing).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Loader, "past the window nothing is left: {err}");
+    assert_eq!(quotes.fail_safe_activations(), 1);
+}
+
+#[tokio::test]
+async fn a_panicking_loader_falls_back_too_and_fresh_values_never_do() {
+    let clock = Arc::new(ManualClock::new());
+    let quotes = cache(&clock);
+    quotes.set("GBPUSD", "1.27".to_owned()).await.unwrap();
+    // Fresh: the loader is not even called.
+    let v = quotes.get_or_load("GBPUSD", failing).await.unwrap();
+    assert_eq!(*v, "1.27");
+    assert_eq!(quotes.fail_safe_activations(), 0);
+    clock.advance(Duration::from_secs(30));
+    let v = quotes
+        .get_or_load("GBPUSD", || async {
+            if true {
+                panic!("the loader broke");
+            }
+            Ok::<_, std::io::Error>(String::new())
+        })
+        .await
+        .unwrap();
+    assert_eq!(*v, "1.27");
+    assert_eq!(quotes.fail_safe_activations(), 1);
+}
