@@ -27,25 +27,42 @@ async fn a_failing_load_is_answered_with_the_stale_value_within_the_window() {
     let quotes = cache(&clock);
     quotes.set("EURUSD", "1.08".to_owned()).await.unwrap();
     clock.advance(Duration::from_secs(11));
-    assert!(quotes.get("EURUSD").await.unwrap().is_none(), "past its TTL: a miss");
+    assert!(
+        quotes.get("EURUSD").await.unwrap().is_none(),
+        "past its TTL: a miss"
+    );
 
     let served = quotes.get_or_load("EURUSD", failing).await.unwrap();
-    assert_eq!(*served, "1.08", "the loader failed: the stale value answers");
+    assert_eq!(
+        *served, "1.08",
+        "the loader failed: the stale value answers"
+    );
     assert_eq!(quotes.fail_safe_activations(), 1);
 
     let fresh = quotes
-        .get_or_load("EURUSD", || async { Ok::<_, std::io::Error>("1.09".to_owned()) })
+        .get_or_load("EURUSD", || async {
+            Ok::<_, std::io::Error>("1.09".to_owned())
+        })
         .await
         .unwrap();
     assert_eq!(*fresh, "1.09", "a working loader replaces it");
     assert_eq!(
-        quotes.get("EURUSD").await.unwrap().as_deref().map(String::as_str),
+        quotes
+            .get("EURUSD")
+            .await
+            .unwrap()
+            .as_deref()
+            .map(String::as_str),
         Some("1.09")
     );
 
     clock.advance(Duration::from_secs(71));
     let err = quotes.get_or_load("EURUSD", failing).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Loader, "past the window nothing is left: {err}");
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Loader,
+        "past the window nothing is left: {err}"
+    );
     assert_eq!(quotes.fail_safe_activations(), 1);
 }
 

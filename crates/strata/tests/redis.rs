@@ -104,7 +104,9 @@ async fn two_nodes_with_a_stampede_lock_call_the_loader_once() {
 
 #[tokio::test]
 async fn fail_safe_keeps_a_stale_copy_in_redis() {
-    let Some(url) = shared_redis_url() else { return };
+    let Some(url) = shared_redis_url() else {
+        return;
+    };
     let store = RedisStore::builder()
         .url(url)
         .prefix(RunContext::new().prefix())
@@ -121,7 +123,10 @@ async fn fail_safe_keeps_a_stale_copy_in_redis() {
     quotes.set("EURUSD", "1.08".to_owned()).await.unwrap();
     // Real time must pass for the TTL to run out on the Redis side.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(quotes.get("EURUSD").await.unwrap().is_none(), "stale: a miss");
+    assert!(
+        quotes.get("EURUSD").await.unwrap().is_none(),
+        "stale: a miss"
+    );
     let served = quotes
         .get_or_load("EURUSD", || async {
             Err::<String, _>(std::io::Error::other("down"))
