@@ -13,17 +13,23 @@ struct Curve {
     points: Vec<f64>,
 }
 
-#[tokio::test]
-async fn a_typed_cache_reads_and_writes_through_redis() {
-    let Some(url) = shared_redis_url() else {
-        return;
-    };
+/// A store on the shared server under `prefix`, or `None` (with a notice) without one.
+async fn shared_store(prefix: &str) -> Option<RedisStore> {
+    let url = shared_redis_url()?;
     let store = RedisStore::builder()
         .url(url)
-        .prefix(RunContext::new().prefix())
+        .prefix(prefix)
         .connect()
         .await
-        .unwrap();
+        .unwrap_or_else(|e| panic!("connecting to the shared test server: {e}"));
+    Some(store)
+}
+
+#[tokio::test]
+async fn a_typed_cache_reads_and_writes_through_redis() {
+    let Some(store) = shared_store(&RunContext::new().prefix()).await else {
+        return;
+    };
     let curves = CacheBuilder::new()
         .namespace("curves")
         .default_ttl(Duration::from_secs(60))
@@ -60,18 +66,13 @@ async fn a_typed_cache_reads_and_writes_through_redis() {
 async fn two_nodes_with_a_stampede_lock_call_the_loader_once() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let Some(url) = shared_redis_url() else {
-        return;
-    };
     let prefix = RunContext::new().prefix();
     let mut nodes = Vec::new();
     for _ in 0..2 {
-        let store = RedisStore::builder()
-            .url(url.clone())
-            .prefix(prefix.clone())
-            .connect()
-            .await
-            .unwrap();
+        // Two nodes: each its own store and connections, one shared prefix.
+        let Some(store) = shared_store(&prefix).await else {
+            return;
+        };
         let cache = CacheBuilder::new()
             .namespace("reports")
             .store(store.clone().into_shared())
@@ -104,15 +105,9 @@ async fn two_nodes_with_a_stampede_lock_call_the_loader_once() {
 
 #[tokio::test]
 async fn fail_safe_keeps_a_stale_copy_in_redis() {
-    let Some(url) = shared_redis_url() else {
+    let Some(store) = shared_store(&RunContext::new().prefix()).await else {
         return;
     };
-    let store = RedisStore::builder()
-        .url(url)
-        .prefix(RunContext::new().prefix())
-        .connect()
-        .await
-        .unwrap();
     let quotes = CacheBuilder::new()
         .namespace("quotes")
         .store(store.clone().into_shared())
