@@ -41,6 +41,7 @@ pub struct CacheBuilder {
     eviction_policy: Option<strata_memory::EvictionPolicy>,
     stampede: Option<StampedeLock>,
     fail_safe: Option<Duration>,
+    loader_timeout: Option<Duration>,
 }
 
 impl Default for CacheBuilder {
@@ -59,6 +60,7 @@ impl Default for CacheBuilder {
             eviction_policy: None,
             stampede: None,
             fail_safe: None,
+            loader_timeout: None,
         }
     }
 }
@@ -183,6 +185,13 @@ impl CacheBuilder {
         self
     }
 
+    /// A hard timeout on loaders: a load running longer fails with `ErrorKind::Timeout`
+    /// (answered by the stale value under [`fail_safe`](Self::fail_safe)).
+    pub fn loader_timeout(mut self, timeout: Duration) -> Self {
+        self.loader_timeout = Some(timeout);
+        self
+    }
+
     /// Coordinates `get_or_load` across nodes: a node that misses takes `lock` (a
     /// distributed lock, such as a `RedisStore`) before calling its loader, and the others
     /// wait for the value to appear in the shared store, so the fleet calls the loader once.
@@ -226,6 +235,7 @@ impl CacheBuilder {
             self.max_key_len,
         )
         .with_stampede(self.stampede)
+        .with_loader_timeout(self.loader_timeout)
         .with_clock(clock))
     }
 }

@@ -48,6 +48,7 @@ pub struct Cache<T> {
     defaults: SetOptions,
     max_key_len: usize,
     stampede: Option<StampedeLock>,
+    loader_timeout: Option<Duration>,
     clock: SharedClock,
     _type: PhantomData<fn() -> T>,
 }
@@ -62,6 +63,7 @@ impl<T> Clone for Cache<T> {
             defaults: self.defaults.clone(),
             max_key_len: self.max_key_len,
             stampede: self.stampede.clone(),
+            loader_timeout: self.loader_timeout,
             clock: self.clock.clone(),
             _type: PhantomData,
         }
@@ -100,6 +102,7 @@ where
             defaults,
             max_key_len,
             stampede: None,
+            loader_timeout: None,
             clock: SystemClock::shared(),
             _type: PhantomData,
         }
@@ -123,13 +126,22 @@ where
         self
     }
 
-    /// Load options: the cache's write defaults and its stampede lock.
+    /// Bounds every loader call by `timeout` (see [`LoadOptions::loader_timeout`]).
+    pub(crate) fn with_loader_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.loader_timeout = timeout;
+        self
+    }
+
+    /// Load options: the cache's write defaults, its stampede lock and loader timeout.
     fn load_options(&self) -> LoadOptions {
-        let opts = LoadOptions::new().set_options(self.defaults.clone());
-        match &self.stampede {
-            Some(lock) => opts.stampede_lock(lock.clone()),
-            None => opts,
+        let mut opts = LoadOptions::new().set_options(self.defaults.clone());
+        if let Some(lock) = &self.stampede {
+            opts = opts.stampede_lock(lock.clone());
         }
+        if let Some(limit) = self.loader_timeout {
+            opts = opts.loader_timeout(limit);
+        }
+        opts
     }
 
     /// A cache of `T` in `namespace` over any store, with JSON and no default TTL.
@@ -158,6 +170,7 @@ where
             self.max_key_len,
         )
         .with_stampede(self.stampede.clone())
+        .with_loader_timeout(self.loader_timeout)
         .with_clock(self.clock.clone()))
     }
 

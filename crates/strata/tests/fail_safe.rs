@@ -88,3 +88,40 @@ async fn a_panicking_loader_falls_back_too_and_fresh_values_never_do() {
     assert_eq!(*v, "1.27");
     assert_eq!(quotes.fail_safe_activations(), 1);
 }
+
+async fn slow() -> Result<String, std::io::Error> {
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    Ok("too late".to_owned())
+}
+
+// tokio's clock is paused: the 30 s loader and the 2 s limit pass without waiting.
+#[tokio::test(start_paused = true)]
+async fn a_hard_loader_timeout_fails_the_load_or_falls_back_to_the_stale_value() {
+    let clock = Arc::new(ManualClock::new());
+    let plain: Cache<String> = CacheBuilder::new()
+        .namespace("rates")
+        .clock(clock.clone() as SharedClock)
+        .loader_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let err = plain.get_or_load("r", slow).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(err.to_string().contains("2s"), "{err}");
+
+    let quotes = CacheBuilder::new()
+        .namespace("quotes")
+        .clock(clock.clone() as SharedClock)
+        .default_ttl(Duration::from_secs(10))
+        .fail_safe(Duration::from_secs(60))
+        .loader_timeout(Duration::from_secs(2))
+        .build::<String>()
+        .unwrap();
+    quotes.set("EURUSD", "1.08".to_owned()).await.unwrap();
+    clock.advance(Duration::from_secs(11));
+    let served = quotes.get_or_load("EURUSD", slow).await.unwrap();
+    assert_eq!(
+        *served, "1.08",
+        "the stale value answers a load that took too long"
+    );
+    assert_eq!(quotes.fail_safe_activations(), 1);
+}

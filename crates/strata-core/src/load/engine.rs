@@ -30,6 +30,10 @@ pub struct LoadOptions {
     /// A lock shared by every node, so that nodes missing the same key call the loader once
     /// (the others wait and read the value from the shared store).
     pub stampede: Option<StampedeLock>,
+    /// The longest a loader may run (hard timeout): past it the load fails with
+    /// [`ErrorKind::Timeout`] (answered by a stale value under fail-safe) and the loader's
+    /// future is dropped.
+    pub loader_timeout: Option<Duration>,
 }
 
 /// The distributed lock of a load and how long to hold it and wait for it.
@@ -95,6 +99,12 @@ impl LoadOptions {
     /// Uses `set` as the write options.
     pub fn set_options(mut self, set: SetOptions) -> Self {
         self.set = set;
+        self
+    }
+
+    /// Bounds each loader call by `timeout` (a hard timeout).
+    pub fn loader_timeout(mut self, timeout: Duration) -> Self {
+        self.loader_timeout = Some(timeout);
         self
     }
 
@@ -334,7 +344,18 @@ impl LoadEngine {
                             Locked::LoadAnyway => {}
                         }
                     }
-                    let outcome = match run_loader(loader).await {
+                    let loaded = match opts.loader_timeout {
+                        Some(limit) => tokio::time::timeout(limit, run_loader(loader))
+                            .await
+                            .unwrap_or_else(|_| {
+                                Err(Error::new(
+                                    ErrorKind::Timeout,
+                                    format!("the loader did not finish within {limit:?}"),
+                                ))
+                            }),
+                        None => run_loader(loader).await,
+                    };
+                    let outcome = match loaded {
                         Ok(loaded) => {
                             self.store_loaded(store, key, codec, opts, loaded.into())
                                 .await
