@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use strata_core::load::{LoadEngine, StampedeLock};
 use strata_core::{
     CodecId, Error, Fingerprint, Namespace, Result, SetOptions, SharedClock, SharedStore,
-    SystemClock, ValueCodec,
+    SystemClock, Ttl, ValueCodec,
 };
 
 use crate::Cache;
@@ -42,6 +42,7 @@ pub struct CacheBuilder {
     stampede: Option<StampedeLock>,
     fail_safe: Option<Duration>,
     loader_timeout: Option<Duration>,
+    negative_ttl: Option<Duration>,
 }
 
 impl Default for CacheBuilder {
@@ -61,6 +62,7 @@ impl Default for CacheBuilder {
             stampede: None,
             fail_safe: None,
             loader_timeout: None,
+            negative_ttl: None,
         }
     }
 }
@@ -185,6 +187,14 @@ impl CacheBuilder {
         self
     }
 
+    /// How long a "not found" answer of
+    /// [`Cache::get_or_load_optional`](crate::Cache::get_or_load_optional) is cached (default:
+    /// the default TTL), usually shorter than values.
+    pub fn negative_ttl(mut self, ttl: Duration) -> Self {
+        self.negative_ttl = Some(ttl);
+        self
+    }
+
     /// A hard timeout on loaders: a load running longer fails with `ErrorKind::Timeout`
     /// (answered by the stale value under [`fail_safe`](Self::fail_safe)).
     pub fn loader_timeout(mut self, timeout: Duration) -> Self {
@@ -222,6 +232,9 @@ impl CacheBuilder {
             defaults = defaults.fail_safe(window);
         }
         defaults.validate()?;
+        if let Some(ttl) = self.negative_ttl {
+            Ttl::After(ttl).validate()?;
+        }
         let clock = self.clock.clone().unwrap_or_else(SystemClock::shared);
         let store = self.build_store()?;
         let mut codec = ValueCodec::new(self.codec);
@@ -236,6 +249,7 @@ impl CacheBuilder {
         )
         .with_stampede(self.stampede)
         .with_loader_timeout(self.loader_timeout)
+        .with_negative_ttl(self.negative_ttl)
         .with_clock(clock))
     }
 }

@@ -49,8 +49,19 @@ pub struct Cache<T> {
     max_key_len: usize,
     stampede: Option<StampedeLock>,
     loader_timeout: Option<Duration>,
+    negative_ttl: Option<Duration>,
     clock: SharedClock,
     _type: PhantomData<fn() -> T>,
+}
+
+/// True for the bytes `get_or_load_optional` stores for "not found": JSON `null` or
+/// MessagePack nil.
+fn is_absent_marker(entry: &strata_core::Entry) -> bool {
+    match entry.meta().codec {
+        strata_core::CodecId::Json | strata_core::CodecId::Raw => &entry.value()[..] == b"null",
+        strata_core::CodecId::MessagePack => &entry.value()[..] == [0xC0],
+        _ => false,
+    }
 }
 
 impl<T> Clone for Cache<T> {
@@ -64,6 +75,7 @@ impl<T> Clone for Cache<T> {
             max_key_len: self.max_key_len,
             stampede: self.stampede.clone(),
             loader_timeout: self.loader_timeout,
+            negative_ttl: self.negative_ttl,
             clock: self.clock.clone(),
             _type: PhantomData,
         }
@@ -103,6 +115,7 @@ where
             max_key_len,
             stampede: None,
             loader_timeout: None,
+            negative_ttl: None,
             clock: SystemClock::shared(),
             _type: PhantomData,
         }
@@ -123,6 +136,12 @@ where
     /// Loads coordinate across nodes through `lock` (see [`StampedeLock`]).
     pub(crate) fn with_stampede(mut self, lock: Option<StampedeLock>) -> Self {
         self.stampede = lock;
+        self
+    }
+
+    /// Caches "not found" answers of `get_or_load_optional` for `ttl`.
+    pub(crate) fn with_negative_ttl(mut self, ttl: Option<Duration>) -> Self {
+        self.negative_ttl = ttl;
         self
     }
 
@@ -171,6 +190,7 @@ where
         )
         .with_stampede(self.stampede.clone())
         .with_loader_timeout(self.loader_timeout)
+        .with_negative_ttl(self.negative_ttl)
         .with_clock(self.clock.clone()))
     }
 
@@ -206,6 +226,8 @@ where
             {
                 Ok(None)
             }
+            // "Not found", cached by `get_or_load_optional`: a miss for plain readers.
+            Some(e) if is_absent_marker(&e) => Ok(None),
             Some(e) => self
                 .codec
                 .decode_entry::<T>(&e)
@@ -343,6 +365,42 @@ where
     {
         let opts = self.load_options();
         self.get_or_load_with(id, &opts, loader).await
+    }
+
+    /// Like [`Cache::get_or_load`] for a source that may have nothing: a loader answering
+    /// `None` is cached too ("not found", for the
+    /// [`negative_ttl`](crate::CacheBuilder::negative_ttl), or the default TTL), so a key
+    /// that does not exist does not reach the source on every read.
+    ///
+    /// Values are stored as `T` (JSON `null` / MessagePack nil for "not found"), so the same
+    /// key read through [`Cache::get`] gives the value, or a miss for "not found".
+    pub async fn get_or_load_optional<F, Fut, E>(
+        &self,
+        id: &str,
+        loader: F,
+    ) -> Result<Arc<Option<T>>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = std::result::Result<Option<T>, E>>,
+        E: Into<BoxError>,
+    {
+        let key = self.key(id)?;
+        let negative_ttl = self.negative_ttl;
+        let loader = || async move {
+            loader().await.map(|found| match (found, negative_ttl) {
+                (None, Some(ttl)) => Loaded::new(None).with_ttl(ttl),
+                (found, _) => Loaded::new(found),
+            })
+        };
+        self.engine
+            .get_or_load::<_, Option<T>, _, _, _, _>(
+                &self.store,
+                &key,
+                &self.codec,
+                &self.load_options(),
+                loader,
+            )
+            .await
     }
 
     /// [`Cache::get_or_load`] with explicit load options.
