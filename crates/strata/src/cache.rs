@@ -59,7 +59,7 @@ pub struct Cache<T> {
 fn is_absent_marker(entry: &strata_core::Entry) -> bool {
     match entry.meta().codec {
         strata_core::CodecId::Json | strata_core::CodecId::Raw => &entry.value()[..] == b"null",
-        strata_core::CodecId::MessagePack => &entry.value()[..] == [0xC0],
+        strata_core::CodecId::MessagePack => entry.value()[..] == [0xC0],
         _ => false,
     }
 }
