@@ -43,6 +43,7 @@ pub struct CacheBuilder {
     fail_safe: Option<Duration>,
     loader_timeout: Option<Duration>,
     negative_ttl: Option<Duration>,
+    eager_refresh: Option<f64>,
 }
 
 impl Default for CacheBuilder {
@@ -63,6 +64,7 @@ impl Default for CacheBuilder {
             fail_safe: None,
             loader_timeout: None,
             negative_ttl: None,
+            eager_refresh: None,
         }
     }
 }
@@ -187,6 +189,13 @@ impl CacheBuilder {
         self
     }
 
+    /// Eager refresh: a `get_or_load_refreshing` hit past `fraction` (0 to 1, say 0.8) of
+    /// its TTL is loaded again in the background, once at a time per key.
+    pub fn eager_refresh(mut self, fraction: f64) -> Self {
+        self.eager_refresh = Some(fraction);
+        self
+    }
+
     /// How long a "not found" answer of
     /// [`Cache::get_or_load_optional`](crate::Cache::get_or_load_optional) is cached (default:
     /// the default TTL), usually shorter than values.
@@ -235,6 +244,13 @@ impl CacheBuilder {
         if let Some(ttl) = self.negative_ttl {
             Ttl::After(ttl).validate()?;
         }
+        if let Some(f) = self.eager_refresh
+            && !(f > 0.0 && f < 1.0)
+        {
+            return Err(Error::invalid_config(format!(
+                "eager_refresh is {f}; it must be a fraction of the TTL between 0 and 1"
+            )));
+        }
         let clock = self.clock.clone().unwrap_or_else(SystemClock::shared);
         let store = self.build_store()?;
         let mut codec = ValueCodec::new(self.codec);
@@ -250,6 +266,7 @@ impl CacheBuilder {
         .with_stampede(self.stampede)
         .with_loader_timeout(self.loader_timeout)
         .with_negative_ttl(self.negative_ttl)
+        .with_eager_refresh(self.eager_refresh)
         .with_clock(clock))
     }
 }

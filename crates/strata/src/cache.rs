@@ -50,6 +50,7 @@ pub struct Cache<T> {
     stampede: Option<StampedeLock>,
     loader_timeout: Option<Duration>,
     negative_ttl: Option<Duration>,
+    eager_refresh: Option<f64>,
     clock: SharedClock,
     _type: PhantomData<fn() -> T>,
 }
@@ -76,6 +77,7 @@ impl<T> Clone for Cache<T> {
             stampede: self.stampede.clone(),
             loader_timeout: self.loader_timeout,
             negative_ttl: self.negative_ttl,
+            eager_refresh: self.eager_refresh,
             clock: self.clock.clone(),
             _type: PhantomData,
         }
@@ -116,6 +118,7 @@ where
             stampede: None,
             loader_timeout: None,
             negative_ttl: None,
+            eager_refresh: None,
             clock: SystemClock::shared(),
             _type: PhantomData,
         }
@@ -136,6 +139,12 @@ where
     /// Loads coordinate across nodes through `lock` (see [`StampedeLock`]).
     pub(crate) fn with_stampede(mut self, lock: Option<StampedeLock>) -> Self {
         self.stampede = lock;
+        self
+    }
+
+    /// Refreshes hits past `fraction` of their TTL in the background.
+    pub(crate) fn with_eager_refresh(mut self, fraction: Option<f64>) -> Self {
+        self.eager_refresh = fraction;
         self
     }
 
@@ -191,6 +200,7 @@ where
         .with_stampede(self.stampede.clone())
         .with_loader_timeout(self.loader_timeout)
         .with_negative_ttl(self.negative_ttl)
+        .with_eager_refresh(self.eager_refresh)
         .with_clock(self.clock.clone()))
     }
 
@@ -365,6 +375,54 @@ where
     {
         let opts = self.load_options();
         self.get_or_load_with(id, &opts, loader).await
+    }
+
+    /// Like [`Cache::get_or_load`], and on a hit past the
+    /// [`eager_refresh`](crate::CacheBuilder::eager_refresh) fraction of its TTL, loads the
+    /// value again in the background (once at a time per key) while this and later reads
+    /// keep getting the current one, so a hot key never expires into a miss. The loader must
+    /// be `'static` to run in the background.
+    pub async fn get_or_load_refreshing<F, Fut, L, E>(&self, id: &str, loader: F) -> Result<Arc<T>>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = std::result::Result<L, E>> + Send + 'static,
+        L: Into<Loaded<T>> + Send + 'static,
+        E: Into<BoxError> + Send + 'static,
+    {
+        let key = self.key(id)?;
+        let entry = match self.store.get_now(&key) {
+            Now::Ready(entry) => entry,
+            Now::Pending => self.store.get(&key).await?,
+        };
+        if let (Some(entry), Some(fraction)) = (&entry, self.eager_refresh) {
+            let meta = entry.meta();
+            let now = self.clock.now();
+            if let Some(expiry) = meta.logical_expiry
+                && !meta.is_stale_at(now)
+                && let Ok(Some(value)) = self.codec.decode_entry::<T>(entry)
+            {
+                let life = expiry.saturating_duration_since(meta.created_at);
+                if now.saturating_duration_since(meta.created_at) >= life.mul_f64(fraction) {
+                    self.engine.refresh_in_background(
+                        self.store.clone(),
+                        key,
+                        self.codec,
+                        self.load_options(),
+                        loader,
+                    );
+                }
+                return Ok(value);
+            }
+        }
+        let opts = self.load_options();
+        self.engine
+            .get_or_load(&self.store, &key, &self.codec, &opts, loader)
+            .await
+    }
+
+    /// Background refreshes started by [`Cache::get_or_load_refreshing`].
+    pub fn refreshes(&self) -> u64 {
+        self.engine.refreshes()
     }
 
     /// Like [`Cache::get_or_load`] for a source that may have nothing: a loader answering

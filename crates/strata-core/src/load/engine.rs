@@ -168,6 +168,9 @@ pub struct LoadEngine {
     flights: SingleFlight,
     clock: SharedClock,
     fail_safe_activations: AtomicU64,
+    /// Keys being refreshed in the background (each at most once at a time).
+    refreshing: parking_lot::Mutex<std::collections::HashSet<Key>>,
+    refreshes: AtomicU64,
 }
 
 impl Default for LoadEngine {
@@ -176,6 +179,8 @@ impl Default for LoadEngine {
             flights: SingleFlight::default(),
             clock: SystemClock::shared(),
             fail_safe_activations: AtomicU64::new(0),
+            refreshing: parking_lot::Mutex::new(std::collections::HashSet::new()),
+            refreshes: AtomicU64::new(0),
         }
     }
 }
@@ -245,6 +250,61 @@ impl LoadEngine {
             clock,
             ..Self::default()
         }
+    }
+
+    /// Background refreshes started by [`LoadEngine::refresh_in_background`].
+    pub fn refreshes(&self) -> u64 {
+        self.refreshes.load(Ordering::Relaxed)
+    }
+
+    /// The engine's clock.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// Loads `key` again in a background task (eager refresh) and stores the result, unless
+    /// a refresh or a load of it is already under way; true when it started one. Callers go
+    /// on reading the current value meanwhile. A failed refresh leaves the value as it was.
+    /// Needs a tokio runtime (false without one).
+    pub fn refresh_in_background<S, T, F, Fut, L, E>(
+        self: &Arc<Self>,
+        store: S,
+        key: Key,
+        codec: ValueCodec,
+        opts: LoadOptions,
+        loader: F,
+    ) -> bool
+    where
+        S: Store + 'static,
+        T: Serialize + DeserializeOwned + Send + Sync + 'static,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = std::result::Result<L, E>> + Send + 'static,
+        L: Into<Loaded<T>> + Send + 'static,
+        E: Into<BoxError> + Send + 'static,
+    {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return false;
+        };
+        if !self.refreshing.lock().insert(key.clone()) {
+            return false;
+        }
+        self.refreshes.fetch_add(1, Ordering::Relaxed);
+        let engine = self.clone();
+        runtime.spawn(async move {
+            if let Claim::Leader(leader) = engine.flights.claim::<Option<Arc<T>>>(&key) {
+                let outcome = match run_loader(loader).await {
+                    Ok(loaded) => {
+                        engine
+                            .store_loaded(&store, &key, &codec, &opts, loaded.into())
+                            .await
+                    }
+                    Err(e) => Err(e.with_key(&key).with_operation("refresh")),
+                };
+                leader.complete(outcome.map(Some));
+            }
+            engine.refreshing.lock().remove(&key);
+        });
+        true
     }
 
     /// Loads that failed and were answered with a stale value instead (fail-safe).
