@@ -44,6 +44,7 @@ pub struct CacheBuilder {
     loader_timeout: Option<Duration>,
     negative_ttl: Option<Duration>,
     eager_refresh: Option<f64>,
+    soft_timeout: Option<Duration>,
 }
 
 impl Default for CacheBuilder {
@@ -65,6 +66,7 @@ impl Default for CacheBuilder {
             loader_timeout: None,
             negative_ttl: None,
             eager_refresh: None,
+            soft_timeout: None,
         }
     }
 }
@@ -189,6 +191,15 @@ impl CacheBuilder {
         self
     }
 
+    /// A soft loader timeout, for `get_or_load_refreshing` under
+    /// [`fail_safe`](Self::fail_safe): when a stale value exists and its load takes longer
+    /// than `timeout`, the stale value answers and the load finishes in the background (the
+    /// hard [`loader_timeout`](Self::loader_timeout) still bounds it).
+    pub fn soft_timeout(mut self, timeout: Duration) -> Self {
+        self.soft_timeout = Some(timeout);
+        self
+    }
+
     /// Eager refresh: a `get_or_load_refreshing` hit past `fraction` (0 to 1, say 0.8) of
     /// its TTL is loaded again in the background, once at a time per key.
     pub fn eager_refresh(mut self, fraction: f64) -> Self {
@@ -267,6 +278,7 @@ impl CacheBuilder {
         .with_loader_timeout(self.loader_timeout)
         .with_negative_ttl(self.negative_ttl)
         .with_eager_refresh(self.eager_refresh)
+        .with_soft_timeout(self.soft_timeout)
         .with_clock(clock))
     }
 }

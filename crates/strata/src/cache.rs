@@ -51,6 +51,7 @@ pub struct Cache<T> {
     loader_timeout: Option<Duration>,
     negative_ttl: Option<Duration>,
     eager_refresh: Option<f64>,
+    soft_timeout: Option<Duration>,
     clock: SharedClock,
     _type: PhantomData<fn() -> T>,
 }
@@ -78,6 +79,7 @@ impl<T> Clone for Cache<T> {
             loader_timeout: self.loader_timeout,
             negative_ttl: self.negative_ttl,
             eager_refresh: self.eager_refresh,
+            soft_timeout: self.soft_timeout,
             clock: self.clock.clone(),
             _type: PhantomData,
         }
@@ -119,6 +121,7 @@ where
             loader_timeout: None,
             negative_ttl: None,
             eager_refresh: None,
+            soft_timeout: None,
             clock: SystemClock::shared(),
             _type: PhantomData,
         }
@@ -139,6 +142,12 @@ where
     /// Loads coordinate across nodes through `lock` (see [`StampedeLock`]).
     pub(crate) fn with_stampede(mut self, lock: Option<StampedeLock>) -> Self {
         self.stampede = lock;
+        self
+    }
+
+    /// Answers stale values after `timeout` while their load goes on.
+    pub(crate) fn with_soft_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.soft_timeout = timeout;
         self
     }
 
@@ -201,6 +210,7 @@ where
         .with_loader_timeout(self.loader_timeout)
         .with_negative_ttl(self.negative_ttl)
         .with_eager_refresh(self.eager_refresh)
+        .with_soft_timeout(self.soft_timeout)
         .with_clock(self.clock.clone()))
     }
 
@@ -394,6 +404,31 @@ where
             Now::Ready(entry) => entry,
             Now::Pending => self.store.get(&key).await?,
         };
+        // Soft timeout: a stale (fail-safe) value answers if the load takes longer than
+        // the soft timeout, and the load goes on in the background.
+        if let (Some(entry), Some(soft)) = (&entry, self.soft_timeout)
+            && entry.meta().is_stale_at(self.clock.now())
+            && let Ok(Some(stale)) = self.codec.decode_entry::<T>(entry)
+        {
+            let Some(done) = self.engine.load_in_background(
+                self.store.clone(),
+                key,
+                self.codec,
+                self.load_options(),
+                loader,
+            ) else {
+                // A load of this key is already under way: the stale value answers.
+                return Ok(stale);
+            };
+            return match tokio::time::timeout(soft, done).await {
+                Ok(Ok(Ok(fresh))) => Ok(fresh),
+                // The load failed (fail-safe) or is still running (soft timeout).
+                _ => {
+                    self.engine.count_fail_safe();
+                    Ok(stale)
+                }
+            };
+        }
         if let (Some(entry), Some(fraction)) = (&entry, self.eager_refresh) {
             let meta = entry.meta();
             let now = self.clock.now();

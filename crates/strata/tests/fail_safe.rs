@@ -125,3 +125,52 @@ async fn a_hard_loader_timeout_fails_the_load_or_falls_back_to_the_stale_value()
     );
     assert_eq!(quotes.fail_safe_activations(), 1);
 }
+
+// tokio's clock is paused: the loader's 5 s and the 1 s soft timeout pass without waiting.
+#[tokio::test(start_paused = true)]
+async fn after_the_soft_timeout_the_stale_value_answers_and_the_load_finishes_later() {
+    let clock = Arc::new(ManualClock::new());
+    let quotes: Cache<String> = CacheBuilder::new()
+        .namespace("quotes")
+        .clock(clock.clone() as SharedClock)
+        .default_ttl(Duration::from_secs(10))
+        .fail_safe(Duration::from_secs(60))
+        .soft_timeout(Duration::from_secs(1))
+        .loader_timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    quotes.set("EURUSD", "1.08".to_owned()).await.unwrap();
+    clock.advance(Duration::from_secs(11));
+    let started = tokio::time::Instant::now();
+    let served = quotes
+        .get_or_load_refreshing("EURUSD", || async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            Ok::<_, std::io::Error>("1.09".to_owned())
+        })
+        .await
+        .unwrap();
+    assert_eq!(*served, "1.08", "the stale value after the soft timeout");
+    assert_eq!(started.elapsed(), Duration::from_secs(1));
+    assert_eq!(quotes.fail_safe_activations(), 1);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(
+        quotes
+            .get("EURUSD")
+            .await
+            .unwrap()
+            .as_deref()
+            .map(String::as_str),
+        Some("1.09"),
+        "the load finished in the background"
+    );
+
+    // A load within the soft timeout answers with the fresh value.
+    clock.advance(Duration::from_secs(11));
+    let fresh = quotes
+        .get_or_load_refreshing("EURUSD", || async {
+            Ok::<_, std::io::Error>("1.10".to_owned())
+        })
+        .await
+        .unwrap();
+    assert_eq!(*fresh, "1.10");
+}

@@ -195,6 +195,26 @@ enum Found<T> {
     Miss,
 }
 
+/// Runs a loader within the options' hard timeout, if any.
+async fn run_bounded<F, Fut, L, E>(loader: F, opts: &LoadOptions) -> Result<L>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = std::result::Result<L, E>>,
+    E: Into<BoxError>,
+{
+    match opts.loader_timeout {
+        Some(limit) => tokio::time::timeout(limit, run_loader(loader))
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!("the loader did not finish within {limit:?}"),
+                ))
+            }),
+        None => run_loader(loader).await,
+    }
+}
+
 /// Runs a loader, turning its error and any panic into an [`Error`].
 async fn run_loader<F, Fut, L, E>(loader: F) -> Result<L>
 where
@@ -282,29 +302,66 @@ impl LoadEngine {
         L: Into<Loaded<T>> + Send + 'static,
         E: Into<BoxError> + Send + 'static,
     {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return false;
-        };
+        self.load_in_background::<S, T, F, Fut, L, E>(store, key, codec, opts, loader)
+            .is_some()
+    }
+
+    /// [`LoadEngine::refresh_in_background`], also handing back the load's outcome (a soft
+    /// timeout waits on it for a while, then leaves the load to finish on its own). `None`
+    /// when a refresh of `key` is already under way or there is no runtime.
+    #[allow(clippy::type_complexity)]
+    pub fn load_in_background<S, T, F, Fut, L, E>(
+        self: &Arc<Self>,
+        store: S,
+        key: Key,
+        codec: ValueCodec,
+        opts: LoadOptions,
+        loader: F,
+    ) -> Option<tokio::sync::oneshot::Receiver<Result<Arc<T>>>>
+    where
+        S: Store + 'static,
+        T: Serialize + DeserializeOwned + Send + Sync + 'static,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = std::result::Result<L, E>> + Send + 'static,
+        L: Into<Loaded<T>> + Send + 'static,
+        E: Into<BoxError> + Send + 'static,
+    {
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
         if !self.refreshing.lock().insert(key.clone()) {
-            return false;
+            return None;
         }
         self.refreshes.fetch_add(1, Ordering::Relaxed);
         let engine = self.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
         runtime.spawn(async move {
-            if let Claim::Leader(leader) = engine.flights.claim::<Option<Arc<T>>>(&key) {
-                let outcome = match run_loader(loader).await {
-                    Ok(loaded) => {
-                        engine
-                            .store_loaded(&store, &key, &codec, &opts, loaded.into())
-                            .await
-                    }
-                    Err(e) => Err(e.with_key(&key).with_operation("refresh")),
-                };
-                leader.complete(outcome.map(Some));
-            }
+            let outcome = match engine.flights.claim::<Option<Arc<T>>>(&key) {
+                Claim::Leader(leader) => {
+                    let outcome = match run_bounded(loader, &opts).await {
+                        Ok(loaded) => {
+                            engine
+                                .store_loaded(&store, &key, &codec, &opts, loaded.into())
+                                .await
+                        }
+                        Err(e) => Err(e.with_key(&key).with_operation("refresh")),
+                    };
+                    leader.complete(outcome.clone().map(Some));
+                    outcome
+                }
+                Claim::Follower(f) => match f.wait().await {
+                    Some(Ok(Some(v))) => Ok(v),
+                    Some(Err(e)) => Err(e),
+                    _ => Err(Error::new(ErrorKind::Loader, "the other load gave up")),
+                },
+            };
             engine.refreshing.lock().remove(&key);
+            let _ = tx.send(outcome);
         });
-        true
+        Some(rx)
+    }
+
+    /// Counts a stale answer given on the engine's behalf (a soft timeout).
+    pub fn count_fail_safe(&self) {
+        self.fail_safe_activations.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Loads that failed and were answered with a stale value instead (fail-safe).
@@ -404,18 +461,7 @@ impl LoadEngine {
                             Locked::LoadAnyway => {}
                         }
                     }
-                    let loaded = match opts.loader_timeout {
-                        Some(limit) => tokio::time::timeout(limit, run_loader(loader))
-                            .await
-                            .unwrap_or_else(|_| {
-                                Err(Error::new(
-                                    ErrorKind::Timeout,
-                                    format!("the loader did not finish within {limit:?}"),
-                                ))
-                            }),
-                        None => run_loader(loader).await,
-                    };
-                    let outcome = match loaded {
+                    let outcome = match run_bounded(loader, opts).await {
                         Ok(loaded) => {
                             self.store_loaded(store, key, codec, opts, loaded.into())
                                 .await
