@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use strata_core::{GetWithTtl, Namespace, SharedClock, Store, SystemClock};
+use strata_core::{GetWithTtl, Namespace, SharedClock, SharedStore, Store, SystemClock};
 
 use crate::promotion::Promotion;
 use crate::store::TieredStore;
@@ -17,6 +17,7 @@ pub struct TieredBuilder<L1, L2> {
     promotions: HashMap<Namespace, Promotion>,
     clock: Option<SharedClock>,
     write_back: Option<WriteBack>,
+    fallback: Option<SharedStore>,
 }
 
 impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
@@ -29,6 +30,7 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
             promotions: HashMap::new(),
             clock: None,
             write_back: None,
+            fallback: None,
         }
     }
 }
@@ -47,6 +49,13 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredBuilder<L1, L2> {
         self
     }
 
+    /// A store that answers reads L1 misses while L2 fails (a local snapshot, another
+    /// region's Redis, ...). Its answers are served, not promoted.
+    pub fn fallback(mut self, store: SharedStore) -> Self {
+        self.fallback = Some(store);
+        self
+    }
+
     /// The clock of promotion windows (default: the system clock).
     pub fn clock(mut self, clock: SharedClock) -> Self {
         self.clock = Some(clock);
@@ -62,6 +71,7 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredBuilder<L1, L2> {
             self.promotions,
             self.clock.unwrap_or_else(SystemClock::shared),
             self.write_back,
+            self.fallback,
         )
     }
 }

@@ -8,8 +8,8 @@ use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use strata_core::{
     Capabilities, Entry, Error, Explain, GetWithTtl, Health, HealthStatus, Invalidation, Key,
-    Namespace, Now, Pattern, Result, SetMode, SetOptions, SetOutcome, SharedClock, Store,
-    StoreInfo, StoreStats, Ttl, TtlState,
+    Namespace, Now, Pattern, Result, SetMode, SetOptions, SetOutcome, SharedClock, SharedStore,
+    Store, StoreInfo, StoreStats, Ttl, TtlState,
 };
 
 use crate::promotion::{Promotion, Tracker};
@@ -33,6 +33,8 @@ pub struct TierStats {
     pub l2_errors: u64,
     /// Write-back operations queued and not yet in L2.
     pub write_back_pending: u64,
+    /// Reads answered by the fallback store while L2 failed.
+    pub fallback_reads: u64,
 }
 
 #[derive(Debug, Default)]
@@ -43,6 +45,7 @@ struct Counters {
     promotions: AtomicU64,
     promotions_deferred: AtomicU64,
     l2_errors: AtomicU64,
+    fallback_reads: AtomicU64,
     sets: AtomicU64,
 }
 
@@ -59,6 +62,7 @@ struct Inner<L1, L2> {
     counters: Counters,
     clock: SharedClock,
     write_back: Option<WriteBack>,
+    fallback: Option<SharedStore>,
 }
 
 /// How long an operation that needs L2 to have every queued write waits for the flush.
@@ -99,6 +103,7 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
         promotions: HashMap<Namespace, Promotion>,
         clock: SharedClock,
         write_back: Option<WriteBack>,
+        fallback: Option<SharedStore>,
     ) -> Self {
         TieredStore {
             inner: Arc::new(Inner {
@@ -110,6 +115,7 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
                 counters: Counters::default(),
                 clock,
                 write_back,
+                fallback,
             }),
         }
     }
@@ -145,6 +151,7 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
             promotions_deferred: get(&c.promotions_deferred),
             l2_errors: get(&c.l2_errors),
             write_back_pending: self.inner.write_back.as_ref().map_or(0, WriteBack::pending),
+            fallback_reads: get(&c.fallback_reads),
         }
     }
 
@@ -244,12 +251,29 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
             return Ok(out);
         }
         let wanted: Vec<Key> = missed.iter().map(|&i| keys[i].clone()).collect();
-        let found = self
-            .inner
-            .l2
-            .get_with_ttl(&wanted)
-            .await
-            .map_err(|e| self.l2_failed(e))?;
+        let found = match self.inner.l2.get_with_ttl(&wanted).await {
+            Ok(found) => found,
+            Err(e) => {
+                let e = self.l2_failed(e);
+                // L2 is unavailable: a configured fallback store answers instead (its
+                // answers are not promoted: they may be older than what L2 holds).
+                let Some(fallback) = &self.inner.fallback else {
+                    return Err(e);
+                };
+                let answers = fallback.get_many(&wanted).await.map_err(|_| e)?;
+                add(&self.inner.counters.fallback_reads, 1);
+                for (&i, hit) in missed.iter().zip(answers) {
+                    match hit {
+                        Some(entry) => {
+                            add(&self.inner.counters.l2_hits, 1);
+                            out[i] = Some(entry);
+                        }
+                        None => add(&self.inner.counters.misses, 1),
+                    }
+                }
+                return Ok(out);
+            }
+        };
         for (&i, hit) in missed.iter().zip(found) {
             match hit {
                 Some((entry, ttl)) => {

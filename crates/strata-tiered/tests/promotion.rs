@@ -244,3 +244,31 @@ async fn while_l2_is_down_l1_keeps_serving_and_invalidations_still_apply_locally
     handle.set_down(false);
     assert!(tiered.get(&b).await.unwrap().is_some(), "L2 still had it");
 }
+
+#[tokio::test]
+async fn a_fallback_store_answers_while_l2_is_down() {
+    use strata_core::StoreExt;
+    let clock = Arc::new(ManualClock::new());
+    let faults = FaultLayer::new();
+    let handle = faults.handle();
+    let l2: FaultStore<MemoryStore> = faults.layer(memory(&clock));
+    let snapshot = memory(&clock);
+    let k = key("f", "k");
+    snapshot
+        .set(&k, "from the snapshot".into(), SetOptions::new())
+        .await
+        .unwrap();
+    let tiered = TieredStore::builder(memory(&clock), l2)
+        .fallback(snapshot.into_shared())
+        .clock(clock.clone())
+        .build();
+    handle.set_down(true);
+    let hit = tiered.get(&k).await.unwrap().expect("the fallback answers");
+    assert_eq!(hit.value(), &Bytes::from("from the snapshot"));
+    assert!(
+        tiered.l1().get(&k).await.unwrap().is_none(),
+        "fallback answers are not promoted"
+    );
+    assert!(tiered.get(&key("f", "none")).await.unwrap().is_none());
+    assert_eq!(tiered.tier_stats().fallback_reads, 2);
+}
