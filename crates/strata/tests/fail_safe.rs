@@ -17,6 +17,11 @@ fn cache(clock: &Arc<ManualClock>) -> Cache<String> {
         .unwrap()
 }
 
+/// The value a plain read of `id` gives.
+async fn read(cache: &Cache<String>, id: &str) -> Option<String> {
+    cache.get(id).await.unwrap().map(|v| (*v).clone())
+}
+
 async fn failing() -> Result<String, std::io::Error> {
     Err(std::io::Error::other("the quote service is down"))
 }
@@ -46,15 +51,7 @@ async fn a_failing_load_is_answered_with_the_stale_value_within_the_window() {
         .await
         .unwrap();
     assert_eq!(*fresh, "1.09", "a working loader replaces it");
-    assert_eq!(
-        quotes
-            .get("EURUSD")
-            .await
-            .unwrap()
-            .as_deref()
-            .map(String::as_str),
-        Some("1.09")
-    );
+    assert_eq!(read(&quotes, "EURUSD").await, Some("1.09".to_owned()));
 
     clock.advance(Duration::from_secs(71));
     let err = quotes.get_or_load("EURUSD", failing).await.unwrap_err();
@@ -154,13 +151,8 @@ async fn after_the_soft_timeout_the_stale_value_answers_and_the_load_finishes_la
     assert_eq!(quotes.fail_safe_activations(), 1);
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert_eq!(
-        quotes
-            .get("EURUSD")
-            .await
-            .unwrap()
-            .as_deref()
-            .map(String::as_str),
-        Some("1.09"),
+        read(&quotes, "EURUSD").await,
+        Some("1.09".to_owned()),
         "the load finished in the background"
     );
 
