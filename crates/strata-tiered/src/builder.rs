@@ -18,6 +18,7 @@ pub struct TieredBuilder<L1, L2> {
     clock: Option<SharedClock>,
     write_back: Option<WriteBack>,
     fallback: Option<SharedStore>,
+    pressure: Option<(u64, f64)>,
 }
 
 impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
@@ -31,6 +32,7 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
             clock: None,
             write_back: None,
             fallback: None,
+            pressure: None,
         }
     }
 }
@@ -46,6 +48,14 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredBuilder<L1, L2> {
     /// The promotion strategy of `namespace`.
     pub fn namespace_promotion(mut self, namespace: Namespace, promotion: Promotion) -> Self {
         self.promotions.insert(namespace, promotion);
+        self
+    }
+
+    /// Memory pressure: when L1 holds at least `ratio` (0 to 1) of `l1_max_bytes`, L2 hits
+    /// are served without being promoted, so reads of cold keys cannot push L1's hot set
+    /// out. (Writes through this store still land in L1.)
+    pub fn promotion_pressure(mut self, l1_max_bytes: u64, ratio: f64) -> Self {
+        self.pressure = Some((l1_max_bytes, ratio.clamp(0.0, 1.0)));
         self
     }
 
@@ -72,6 +82,7 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredBuilder<L1, L2> {
             self.clock.unwrap_or_else(SystemClock::shared),
             self.write_back,
             self.fallback,
+            self.pressure,
         )
     }
 }

@@ -35,6 +35,8 @@ pub struct TierStats {
     pub write_back_pending: u64,
     /// Reads answered by the fallback store while L2 failed.
     pub fallback_reads: u64,
+    /// L2 hits not promoted because L1 was past its memory-pressure threshold.
+    pub promotions_under_pressure: u64,
 }
 
 #[derive(Debug, Default)]
@@ -46,6 +48,7 @@ struct Counters {
     promotions_deferred: AtomicU64,
     l2_errors: AtomicU64,
     fallback_reads: AtomicU64,
+    promotions_under_pressure: AtomicU64,
     sets: AtomicU64,
 }
 
@@ -63,6 +66,8 @@ struct Inner<L1, L2> {
     clock: SharedClock,
     write_back: Option<WriteBack>,
     fallback: Option<SharedStore>,
+    /// L1's byte budget and the share of it past which promotions stop.
+    pressure: Option<(u64, f64)>,
 }
 
 /// How long an operation that needs L2 to have every queued write waits for the flush.
@@ -104,6 +109,7 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
         clock: SharedClock,
         write_back: Option<WriteBack>,
         fallback: Option<SharedStore>,
+        pressure: Option<(u64, f64)>,
     ) -> Self {
         TieredStore {
             inner: Arc::new(Inner {
@@ -116,6 +122,7 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
                 clock,
                 write_back,
                 fallback,
+                pressure,
             }),
         }
     }
@@ -152,6 +159,7 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
             l2_errors: get(&c.l2_errors),
             write_back_pending: self.inner.write_back.as_ref().map_or(0, WriteBack::pending),
             fallback_reads: get(&c.fallback_reads),
+            promotions_under_pressure: get(&c.promotions_under_pressure),
         }
     }
 
@@ -199,6 +207,15 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
     /// Copies an L2 hit into L1 when its namespace's strategy says so, with the TTL it has
     /// left in L2. A failure to write L1 only costs the promotion.
     async fn promote(&self, key: &Key, entry: &Entry, ttl: TtlState) {
+        // Memory pressure: past its share of the byte budget, L1 takes no more promotions
+        // (writes made here still land in it).
+        if let Some((limit, ratio)) = self.inner.pressure {
+            let used = self.inner.l1.stats().bytes as f64;
+            if used >= limit as f64 * ratio {
+                add(&self.inner.counters.promotions_under_pressure, 1);
+                return;
+            }
+        }
         let now = self.inner.clock.now();
         if !self
             .inner

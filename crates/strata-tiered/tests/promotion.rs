@@ -272,3 +272,30 @@ async fn a_fallback_store_answers_while_l2_is_down() {
     assert!(tiered.get(&key("f", "none")).await.unwrap().is_none());
     assert_eq!(tiered.tier_stats().fallback_reads, 2);
 }
+
+#[tokio::test]
+async fn promotions_stop_under_l1_memory_pressure() {
+    let clock = Arc::new(ManualClock::new());
+    let l2 = memory(&clock);
+    let tiered = TieredStore::builder(memory(&clock), l2.clone())
+        .promotion_pressure(4_000, 0.5)
+        .clock(clock.clone())
+        .build();
+    let big = Bytes::from(vec![b'x'; 600]);
+    let mut promoted = 0;
+    for i in 0..20 {
+        let k = key("pressure", &format!("k{i}"));
+        l2.set(&k, big.clone(), SetOptions::new()).await.unwrap();
+        assert!(tiered.get(&k).await.unwrap().is_some(), "served either way");
+        if in_l1(&tiered, &k).await {
+            promoted += 1;
+        }
+    }
+    let l1_bytes = tiered.l1().stats().bytes;
+    assert!(promoted > 0 && promoted < 20, "{promoted} promoted");
+    assert!(
+        l1_bytes < 4_000 / 2 + 1_000,
+        "L1 stopped near half its budget: {l1_bytes}"
+    );
+    assert_eq!(tiered.tier_stats().promotions_under_pressure, 20 - promoted);
+}
