@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use strata_core::{GetWithTtl, Namespace, SharedClock, SharedStore, Store, SystemClock};
 
 use crate::promotion::Promotion;
-use crate::store::TieredStore;
+use crate::store::{Settings, TieredStore};
 use crate::write_back::{WriteBack, WriteBackConfig};
 
 /// Builds a [`TieredStore`]; made by [`TieredStore::builder`].
@@ -74,16 +74,15 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredBuilder<L1, L2> {
 
     /// The store.
     pub fn build(self) -> TieredStore<L1, L2> {
-        TieredStore::new(
-            self.l1,
-            self.l2,
-            self.default_promotion,
-            self.promotions,
-            self.clock.unwrap_or_else(SystemClock::shared),
-            self.write_back,
-            self.fallback,
-            self.pressure,
-        )
+        let settings = Settings {
+            default_promotion: self.default_promotion,
+            promotions: self.promotions,
+            clock: self.clock.unwrap_or_else(SystemClock::shared),
+            write_back: self.write_back,
+            fallback: self.fallback,
+            pressure: self.pressure,
+        };
+        TieredStore::new(self.l1, self.l2, settings)
     }
 }
 

@@ -70,6 +70,16 @@ struct Inner<L1, L2> {
     pressure: Option<(u64, f64)>,
 }
 
+/// What the builder hands the store besides its two tiers.
+pub(crate) struct Settings {
+    pub(crate) default_promotion: Promotion,
+    pub(crate) promotions: HashMap<Namespace, Promotion>,
+    pub(crate) clock: SharedClock,
+    pub(crate) write_back: Option<WriteBack>,
+    pub(crate) fallback: Option<SharedStore>,
+    pub(crate) pressure: Option<(u64, f64)>,
+}
+
 /// How long an operation that needs L2 to have every queued write waits for the flush.
 const FLUSH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -101,28 +111,19 @@ impl<L1, L2> std::fmt::Debug for TieredStore<L1, L2> {
 }
 
 impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
-    pub(crate) fn new(
-        l1: L1,
-        l2: L2,
-        default_promotion: Promotion,
-        promotions: HashMap<Namespace, Promotion>,
-        clock: SharedClock,
-        write_back: Option<WriteBack>,
-        fallback: Option<SharedStore>,
-        pressure: Option<(u64, f64)>,
-    ) -> Self {
+    pub(crate) fn new(l1: L1, l2: L2, settings: Settings) -> Self {
         TieredStore {
             inner: Arc::new(Inner {
                 l1,
                 l2,
-                default_promotion,
-                promotions,
+                default_promotion: settings.default_promotion,
+                promotions: settings.promotions,
                 tracker: Tracker::default(),
                 counters: Counters::default(),
-                clock,
-                write_back,
-                fallback,
-                pressure,
+                clock: settings.clock,
+                write_back: settings.write_back,
+                fallback: settings.fallback,
+                pressure: settings.pressure,
             }),
         }
     }
