@@ -9,6 +9,7 @@ mod bench;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../../benches/src/contract.rs"]
 mod contract;
+mod features;
 mod redis;
 mod resp;
 mod sim;
@@ -33,6 +34,9 @@ Commands:
       [--json PATH] [--csv PATH] [--plot PATH.png]
                                      replay cache traces: hit ratios of Strata's policies,
                                      lru, moka, quick_cache and OPT
+  features                           the umbrella crate's feature matrix (each feature
+                                     alone, full, redis+tiered; tests default and full);
+                                     `test` runs it too
   help [COMMAND]                     print this message or a command's usage";
 
 /// Entry point: runs the command and exits non-zero (with the reason on stderr) on failure.
@@ -73,11 +77,13 @@ fn dispatch(args: &[String]) -> Result<(), String> {
         "test" => test::run(&test::TestArgs::parse(rest)?),
         "bench" => bench::run(rest),
         "sim" => sim::run(rest),
+        "features" => features::run_with_servers(),
         "help" | "-h" | "--help" => {
             match rest.first().map(String::as_str) {
                 Some("test") => println!("{}", test::USAGE),
                 Some("bench") => println!("{}", bench::USAGE),
                 Some("sim") => println!("{}", sim::USAGE),
+                Some("features") => println!("{}", features::USAGE),
                 _ => println!("{USAGE}"),
             }
             Ok(())

@@ -17,6 +17,7 @@ cargo xtask test [-p CRATE]... [-- FILTER...]
     redis   starts redis-server: one standalone server and a 3-master cluster on free
             loopback ports, announced as STRATA_REDIS_URL and STRATA_REDIS_CLUSTER_URLS
     test    cargo test --workspace --all-features [-- FILTER...]
+    features  the umbrella crate's feature matrix (`cargo xtask features`), on whole runs
   then stops the servers (also on failure and on Ctrl-C).
 
   -p, --package CRATE  clippy and test only CRATE (may repeat)
@@ -136,7 +137,16 @@ fn run_steps(args: &TestArgs) -> Result<(), String> {
     if let Some(servers) = &servers {
         test.envs(servers.env_vars());
     }
-    let result = run_step("test", &mut test);
+    let mut result = run_step("test", &mut test);
+    // The feature matrix of the umbrella crate, with the same servers (whole-workspace runs
+    // only: `-p` and filters are for quick runs).
+    if result.is_ok() && args.packages.is_empty() && args.test_args.is_empty() {
+        let env: Vec<(&'static str, String)> = servers
+            .as_ref()
+            .map(|s| s.env_vars().to_vec())
+            .unwrap_or_default();
+        result = crate::features::run(&env);
+    }
 
     if let Some(servers) = servers {
         println!("==> stopping redis servers");

@@ -59,3 +59,11 @@ pub use strata_redis::RedisStore;
 pub use strata_tiered as tiered;
 #[cfg(feature = "tiered")]
 pub use strata_tiered::TieredStore;
+
+/// The governance layer (feature `governance`).
+#[cfg(feature = "governance")]
+pub use strata_governance as governance;
+
+/// The analytics layer, with OpenTelemetry export (feature `analytics`, or `otel`).
+#[cfg(feature = "analytics")]
+pub use strata_analytics as analytics;
