@@ -11,8 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crossbeam_utils::sync::ShardedLock;
+use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteGuard};
 use hashbrown::DefaultHashBuilder;
+use std::sync::PoisonError;
 use strata_core::{
     Error, ErrorKind, EvictionCounts, EvictionReason, Result, SharedClock, Timestamp,
 };
@@ -115,6 +116,17 @@ impl<K: Hash + Eq, V> ShardCell<K, V> {
         ShardCell {
             lock: ShardedLock::new(shard),
         }
+    }
+
+    /// The shard for reading; a lock poisoned by a panic elsewhere is taken anyway (a cache
+    /// keeps serving rather than failing every later call).
+    fn read(&self) -> ShardedLockReadGuard<'_, Shard<K, V>> {
+        self.lock.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The shard for writing; recovered from poison like [`ShardCell::read`].
+    fn write(&self) -> ShardedLockWriteGuard<'_, Shard<K, V>> {
+        self.lock.write().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -298,10 +310,7 @@ where
             s.record(hash);
         }
         {
-            let shard = cell
-                .lock
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let shard = cell.read();
             let Some(idx) = shard.find(hash, key) else {
                 self.inner.counters.miss();
                 return None;
@@ -322,10 +331,7 @@ where
             }
         }
         // Policies whose hits reorder: the exclusive lock.
-        let mut shard = cell
-            .lock
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut shard = cell.write();
         let Some(idx) = shard.find(hash, key) else {
             self.inner.counters.miss();
             return None;
@@ -350,11 +356,7 @@ where
     {
         let now = self.now();
         let mut evicted = Vec::new();
-        let mut shard = self
-            .shard_of(hash)
-            .lock
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut shard = self.shard_of(hash).write();
         let Some(idx) = shard.find(hash, key) else {
             return;
         };
@@ -378,11 +380,7 @@ where
     {
         let hash = self.hash(key);
         let now = self.now();
-        let shard = self
-            .shard_of(hash)
-            .lock
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let shard = self.shard_of(hash).read();
         let idx = shard.find(hash, key)?;
         let node = shard.get_node(idx);
         (!node.is_expired(now)).then(|| f(node, now))
@@ -481,10 +479,7 @@ where
         if let Some(s) = &self.inner.sampler {
             s.drain();
         }
-        let mut shard = cell
-            .lock
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut shard = cell.write();
         self.sync_policy(&mut shard);
         let before = (shard.len, shard.weight);
         let mut idx = shard.find(hash, &key);
@@ -616,10 +611,7 @@ where
             if !self.over_limit() {
                 return;
             }
-            let mut shard = self.inner.shards[(start + step) % n]
-                .lock
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut shard = self.inner.shards[(start + step) % n].write();
             self.sync_policy(&mut shard);
             while self.over_limit() {
                 let Some(victim) = shard.victim(None, &self.hasher()) else {
@@ -650,11 +642,7 @@ where
         let hash = self.hash(key);
         let now = self.now();
         let mut evicted = Vec::new();
-        let mut shard = self
-            .shard_of(hash)
-            .lock
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut shard = self.shard_of(hash).write();
         let idx = shard.find(hash, key)?;
         let before = (shard.len, shard.weight);
         let expired = shard.get_node(idx).is_expired(now);
@@ -684,11 +672,7 @@ where
     {
         let hash = self.hash(key);
         let now = self.now();
-        let mut shard = self
-            .shard_of(hash)
-            .lock
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut shard = self.shard_of(hash).write();
         let Some(idx) = shard.find(hash, key) else {
             return false;
         };
@@ -708,10 +692,7 @@ where
         let mut count = 0;
         for shard in self.inner.shards.iter() {
             let mut evicted = Vec::new();
-            let mut shard = shard
-                .lock
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut shard = shard.write();
             let before = (shard.len, shard.weight);
             for idx in shard.indices() {
                 let node = shard.get_node(idx);
@@ -743,10 +724,7 @@ where
         let now = self.now();
         let mut out = Vec::new();
         for shard in self.inner.shards.iter() {
-            let shard = shard
-                .lock
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let shard = shard.read();
             for idx in shard.indices() {
                 let node = shard.get_node(idx);
                 if !node.is_expired(now) && select(&node.key) {
@@ -763,10 +741,7 @@ where
         let mut total = 0;
         let hasher = self.hasher();
         for shard in self.inner.shards.iter() {
-            let mut shard = shard
-                .lock
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut shard = shard.write();
             let before = (shard.len, shard.weight);
             let nodes = shard.pop_expired(now, per_shard, &hasher);
             let mut evicted = Vec::with_capacity(nodes.len());
@@ -835,10 +810,7 @@ where
             ..CacheStats::default()
         };
         for cell in self.inner.shards.iter() {
-            let shard = cell
-                .lock
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let shard = cell.read();
             s.inserts += shard.stats.inserts;
             s.evictions.merge(&shard.stats.evictions);
         }
