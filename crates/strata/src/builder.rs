@@ -5,13 +5,14 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use strata_core::load::{LoadEngine, StampedeLock};
+use strata_core::load::{LoadEngine, LoadOptions, StampedeLock};
 use strata_core::{
     CodecId, Error, Fingerprint, Namespace, Result, SetOptions, SharedClock, SharedStore,
     SystemClock, Ttl, ValueCodec,
 };
 
 use crate::Cache;
+use crate::cache::Policy;
 
 /// Builds a [`Cache<T>`]: the store (the embedded in-memory store by default), the
 /// namespace, default TTL, codec and schema fingerprint.
@@ -266,19 +267,23 @@ impl CacheBuilder {
         let store = self.build_store()?;
         let mut codec = ValueCodec::new(self.codec);
         codec.fingerprint = self.fingerprint;
+        let mut load = LoadOptions::new().set_options(defaults);
+        load.stampede = self.stampede;
+        load.loader_timeout = self.loader_timeout;
+        let policy = Policy {
+            load,
+            negative_ttl: self.negative_ttl,
+            eager_refresh: self.eager_refresh,
+            soft_timeout: self.soft_timeout,
+            clock: clock.clone(),
+        };
         Ok(Cache::from_parts(
             store,
             namespace,
             codec,
-            Arc::new(LoadEngine::with_clock(clock.clone())),
-            defaults,
+            Arc::new(LoadEngine::with_clock(clock)),
+            policy,
             self.max_key_len,
-        )
-        .with_stampede(self.stampede)
-        .with_loader_timeout(self.loader_timeout)
-        .with_negative_ttl(self.negative_ttl)
-        .with_eager_refresh(self.eager_refresh)
-        .with_soft_timeout(self.soft_timeout)
-        .with_clock(clock))
+        ))
     }
 }

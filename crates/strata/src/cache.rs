@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use strata_core::load::{LoadEngine, LoadOptions, Loaded, StampedeLock};
+use strata_core::load::{LoadEngine, LoadOptions, Loaded};
 use strata_core::{
     BoxError, Invalidation, Key, Namespace, Now, Pattern, Result, SetOptions, SetOutcome,
     SharedClock, SharedStore, Store, StoreExt, StoreStats, SystemClock, Tag, Ttl, ValueCodec,
@@ -45,15 +45,38 @@ pub struct Cache<T> {
     namespace: Namespace,
     codec: ValueCodec,
     engine: Arc<LoadEngine>,
-    defaults: SetOptions,
     max_key_len: usize,
-    stampede: Option<StampedeLock>,
-    loader_timeout: Option<Duration>,
-    negative_ttl: Option<Duration>,
-    eager_refresh: Option<f64>,
-    soft_timeout: Option<Duration>,
-    clock: SharedClock,
+    policy: Policy,
     _type: PhantomData<fn() -> T>,
+}
+
+/// How a cache writes and loads, set by [`CacheBuilder`](crate::CacheBuilder) and shared by
+/// its siblings.
+#[derive(Clone, Debug)]
+pub(crate) struct Policy {
+    /// The write defaults (`load.set`), the stampede lock and the hard loader timeout.
+    pub(crate) load: LoadOptions,
+    /// How long "not found" is cached by `get_or_load_optional`.
+    pub(crate) negative_ttl: Option<Duration>,
+    /// The share of a TTL after which `get_or_load_refreshing` reloads in the background.
+    pub(crate) eager_refresh: Option<f64>,
+    /// How long `get_or_load_refreshing` waits for a load before answering stale.
+    pub(crate) soft_timeout: Option<Duration>,
+    /// Tells fresh values from stale (fail-safe) ones.
+    pub(crate) clock: SharedClock,
+}
+
+impl Policy {
+    /// Write defaults `set` and nothing else.
+    pub(crate) fn new(set: SetOptions) -> Self {
+        Policy {
+            load: LoadOptions::new().set_options(set),
+            negative_ttl: None,
+            eager_refresh: None,
+            soft_timeout: None,
+            clock: SystemClock::shared(),
+        }
+    }
 }
 
 /// True for the bytes `get_or_load_optional` stores for "not found": JSON `null` or
@@ -73,14 +96,8 @@ impl<T> Clone for Cache<T> {
             namespace: self.namespace,
             codec: self.codec,
             engine: self.engine.clone(),
-            defaults: self.defaults.clone(),
             max_key_len: self.max_key_len,
-            stampede: self.stampede.clone(),
-            loader_timeout: self.loader_timeout,
-            negative_ttl: self.negative_ttl,
-            eager_refresh: self.eager_refresh,
-            soft_timeout: self.soft_timeout,
-            clock: self.clock.clone(),
+            policy: self.policy.clone(),
             _type: PhantomData,
         }
     }
@@ -93,7 +110,7 @@ impl<T> fmt::Debug for Cache<T> {
             .field("namespace", &self.namespace)
             .field("store", &self.store.info().name)
             .field("codec", &self.codec)
-            .field("defaults", &self.defaults)
+            .field("policy", &self.policy)
             .finish()
     }
 }
@@ -107,7 +124,7 @@ where
         namespace: Namespace,
         codec: ValueCodec,
         engine: Arc<LoadEngine>,
-        defaults: SetOptions,
+        policy: Policy,
         max_key_len: usize,
     ) -> Self {
         Cache {
@@ -115,70 +132,16 @@ where
             namespace,
             codec,
             engine,
-            defaults,
             max_key_len,
-            stampede: None,
-            loader_timeout: None,
-            negative_ttl: None,
-            eager_refresh: None,
-            soft_timeout: None,
-            clock: SystemClock::shared(),
+            policy,
             _type: PhantomData,
         }
-    }
-
-    /// Tells fresh values from stale (fail-safe) ones by `clock`.
-    pub(crate) fn with_clock(mut self, clock: SharedClock) -> Self {
-        self.clock = clock;
-        self
     }
 
     /// Loads that failed and were answered with the last value instead (fail-safe; see
     /// [`CacheBuilder::fail_safe`](crate::CacheBuilder::fail_safe)).
     pub fn fail_safe_activations(&self) -> u64 {
         self.engine.fail_safe_activations()
-    }
-
-    /// Loads coordinate across nodes through `lock` (see [`StampedeLock`]).
-    pub(crate) fn with_stampede(mut self, lock: Option<StampedeLock>) -> Self {
-        self.stampede = lock;
-        self
-    }
-
-    /// Answers stale values after `timeout` while their load goes on.
-    pub(crate) fn with_soft_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.soft_timeout = timeout;
-        self
-    }
-
-    /// Refreshes hits past `fraction` of their TTL in the background.
-    pub(crate) fn with_eager_refresh(mut self, fraction: Option<f64>) -> Self {
-        self.eager_refresh = fraction;
-        self
-    }
-
-    /// Caches "not found" answers of `get_or_load_optional` for `ttl`.
-    pub(crate) fn with_negative_ttl(mut self, ttl: Option<Duration>) -> Self {
-        self.negative_ttl = ttl;
-        self
-    }
-
-    /// Bounds every loader call by `timeout` (see [`LoadOptions::loader_timeout`]).
-    pub(crate) fn with_loader_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.loader_timeout = timeout;
-        self
-    }
-
-    /// Load options: the cache's write defaults, its stampede lock and loader timeout.
-    fn load_options(&self) -> LoadOptions {
-        let mut opts = LoadOptions::new().set_options(self.defaults.clone());
-        if let Some(lock) = &self.stampede {
-            opts = opts.stampede_lock(lock.clone());
-        }
-        if let Some(limit) = self.loader_timeout {
-            opts = opts.loader_timeout(limit);
-        }
-        opts
     }
 
     /// A cache of `T` in `namespace` over any store, with JSON and no default TTL.
@@ -188,7 +151,7 @@ where
             Namespace::new(namespace)?,
             ValueCodec::default(),
             Arc::new(LoadEngine::new()),
-            SetOptions::new(),
+            Policy::new(SetOptions::new()),
             strata_core::key::DEFAULT_MAX_KEY_LEN,
         ))
     }
@@ -203,15 +166,9 @@ where
             Namespace::new(namespace)?,
             ValueCodec::new(self.codec.codec),
             self.engine.clone(),
-            self.defaults.clone(),
+            self.policy.clone(),
             self.max_key_len,
-        )
-        .with_stampede(self.stampede.clone())
-        .with_loader_timeout(self.loader_timeout)
-        .with_negative_ttl(self.negative_ttl)
-        .with_eager_refresh(self.eager_refresh)
-        .with_soft_timeout(self.soft_timeout)
-        .with_clock(self.clock.clone()))
+        ))
     }
 
     /// The namespace.
@@ -242,36 +199,36 @@ where
             // comparison first, so entries without a fail-safe window never read the clock).
             Some(e)
                 if e.meta().logical_expiry != e.meta().physical_expiry
-                    && e.meta().is_stale_at(self.clock.now()) =>
+                    && e.meta().is_stale_at(self.policy.clock.now()) =>
             {
                 Ok(None)
             }
-            // "Not found", cached by `get_or_load_optional`: a miss for plain readers.
-            Some(e) if is_absent_marker(&e) => Ok(None),
-            Some(e) => self
-                .codec
-                .decode_entry::<T>(&e)
-                .map_err(|err| err.with_operation("get").with_key(&key)),
+            Some(e) => match self.codec.decode_entry::<T>(&e) {
+                // "Not found", cached by `get_or_load_optional`, is a miss for a type that
+                // cannot be null; a type that can (`Option<_>`, `()`) decodes it as usual.
+                Err(_) if is_absent_marker(&e) => Ok(None),
+                decoded => decoded.map_err(|err| err.with_operation("get").with_key(&key)),
+            },
         }
     }
 
     /// Writes `value` with the cache's default options.
     pub async fn set(&self, id: &str, value: T) -> Result<()> {
-        self.set_with(id, value, self.defaults.clone())
+        self.set_with(id, value, self.policy.load.set.clone())
             .await
             .map(|_| ())
     }
 
     /// Writes `value` with a time to live.
     pub async fn set_with_ttl(&self, id: &str, value: T, ttl: Duration) -> Result<()> {
-        let opts = self.defaults.clone().ttl(ttl);
+        let opts = self.policy.load.set.clone().ttl(ttl);
         self.set_with(id, value, opts).await.map(|_| ())
     }
 
     /// Writes `value` with tags (and the default TTL).
     pub async fn set_tagged(&self, id: &str, value: T, tags: &[&str]) -> Result<()> {
         let tags = tags.iter().map(Tag::new).collect::<Result<Vec<_>>>()?;
-        let opts = self.defaults.clone().tags(tags);
+        let opts = self.policy.load.set.clone().tags(tags);
         self.set_with(id, value, opts).await.map(|_| ())
     }
 
@@ -330,7 +287,7 @@ where
             let bytes = self.codec.encode(&value).map_err(|e| e.with_key(&key))?;
             batch.push((key, bytes));
         }
-        let opts = self.codec.prepare::<T>(self.defaults.clone(), None);
+        let opts = self.codec.prepare::<T>(self.policy.load.set.clone(), None);
         self.store.set_many(batch, opts).await
     }
 
@@ -383,8 +340,7 @@ where
         L: Into<Loaded<T>>,
         E: Into<BoxError>,
     {
-        let opts = self.load_options();
-        self.get_or_load_with(id, &opts, loader).await
+        self.get_or_load_with(id, &self.policy.load, loader).await
     }
 
     /// Like [`Cache::get_or_load`], and on a hit past the
@@ -406,15 +362,15 @@ where
         };
         // Soft timeout: a stale (fail-safe) value answers if the load takes longer than
         // the soft timeout, and the load goes on in the background.
-        if let (Some(entry), Some(soft)) = (&entry, self.soft_timeout)
-            && entry.meta().is_stale_at(self.clock.now())
+        if let (Some(entry), Some(soft)) = (&entry, self.policy.soft_timeout)
+            && entry.meta().is_stale_at(self.policy.clock.now())
             && let Ok(Some(stale)) = self.codec.decode_entry::<T>(entry)
         {
             let Some(done) = self.engine.load_in_background(
                 self.store.clone(),
                 key,
                 self.codec,
-                self.load_options(),
+                self.policy.load.clone(),
                 loader,
             ) else {
                 // A load of this key is already under way: the stale value answers.
@@ -429,9 +385,9 @@ where
                 }
             };
         }
-        if let (Some(entry), Some(fraction)) = (&entry, self.eager_refresh) {
+        if let (Some(entry), Some(fraction)) = (&entry, self.policy.eager_refresh) {
             let meta = entry.meta();
-            let now = self.clock.now();
+            let now = self.policy.clock.now();
             if let Some(expiry) = meta.logical_expiry
                 && !meta.is_stale_at(now)
                 && let Ok(Some(value)) = self.codec.decode_entry::<T>(entry)
@@ -442,16 +398,15 @@ where
                         self.store.clone(),
                         key,
                         self.codec,
-                        self.load_options(),
+                        self.policy.load.clone(),
                         loader,
                     );
                 }
                 return Ok(value);
             }
         }
-        let opts = self.load_options();
         self.engine
-            .get_or_load(&self.store, &key, &self.codec, &opts, loader)
+            .get_or_load(&self.store, &key, &self.codec, &self.policy.load, loader)
             .await
     }
 
@@ -478,7 +433,7 @@ where
         E: Into<BoxError>,
     {
         let key = self.key(id)?;
-        let negative_ttl = self.negative_ttl;
+        let negative_ttl = self.policy.negative_ttl;
         let loader = || async move {
             loader().await.map(|found| match (found, negative_ttl) {
                 (None, Some(ttl)) => Loaded::new(None).with_ttl(ttl),
@@ -490,7 +445,7 @@ where
                 &self.store,
                 &key,
                 &self.codec,
-                &self.load_options(),
+                &self.policy.load,
                 loader,
             )
             .await
@@ -531,7 +486,7 @@ where
             .iter()
             .map(|id| self.key(id))
             .collect::<Result<Vec<_>>>()?;
-        let opts = self.load_options();
+        let opts = &self.policy.load;
         let namespace = self.namespace;
         let max = self.max_key_len;
         let loader = &loader;
@@ -540,7 +495,7 @@ where
                 &self.store,
                 &keys,
                 &self.codec,
-                &opts,
+                opts,
                 move |missing: Vec<Key>| {
                     let namespace = namespace;
                     let ids = missing.iter().map(|k| k.id().to_owned()).collect();
