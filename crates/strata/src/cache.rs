@@ -394,7 +394,8 @@ where
             {
                 let life = expiry.saturating_duration_since(meta.created_at);
                 if now.saturating_duration_since(meta.created_at) >= life.mul_f64(fraction) {
-                    self.engine.refresh_in_background(
+                    // Not waited on: this read answers with the current value.
+                    let _ = self.engine.load_in_background(
                         self.store.clone(),
                         key,
                         self.codec,

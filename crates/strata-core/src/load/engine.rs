@@ -272,43 +272,16 @@ impl LoadEngine {
         }
     }
 
-    /// Background refreshes started by [`LoadEngine::refresh_in_background`].
+    /// Background loads started by [`LoadEngine::load_in_background`].
     pub fn refreshes(&self) -> u64 {
         self.refreshes.load(Ordering::Relaxed)
     }
 
-    /// The engine's clock.
-    pub fn clock(&self) -> &SharedClock {
-        &self.clock
-    }
-
-    /// Loads `key` again in a background task (eager refresh) and stores the result, unless
-    /// a refresh or a load of it is already under way; true when it started one. Callers go
-    /// on reading the current value meanwhile. A failed refresh leaves the value as it was.
-    /// Needs a tokio runtime (false without one).
-    pub fn refresh_in_background<S, T, F, Fut, L, E>(
-        self: &Arc<Self>,
-        store: S,
-        key: Key,
-        codec: ValueCodec,
-        opts: LoadOptions,
-        loader: F,
-    ) -> bool
-    where
-        S: Store + 'static,
-        T: Serialize + DeserializeOwned + Send + Sync + 'static,
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = std::result::Result<L, E>> + Send + 'static,
-        L: Into<Loaded<T>> + Send + 'static,
-        E: Into<BoxError> + Send + 'static,
-    {
-        self.load_in_background::<S, T, F, Fut, L, E>(store, key, codec, opts, loader)
-            .is_some()
-    }
-
-    /// [`LoadEngine::refresh_in_background`], also handing back the load's outcome (a soft
-    /// timeout waits on it for a while, then leaves the load to finish on its own). `None`
-    /// when a refresh of `key` is already under way or there is no runtime.
+    /// Loads `key` in a background task (eager refresh, or a load a soft timeout stopped
+    /// waiting for) and stores the result, unless one is already under way for `key`. Hands
+    /// back the load's outcome for whoever wants to wait on it; callers may drop it and go
+    /// on reading the current value. A failed load leaves the value as it was. `None` when a
+    /// background load of `key` is already running, or there is no tokio runtime.
     #[allow(clippy::type_complexity)]
     pub fn load_in_background<S, T, F, Fut, L, E>(
         self: &Arc<Self>,

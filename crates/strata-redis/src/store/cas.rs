@@ -45,21 +45,13 @@ impl CompareAndSet for RedisStore {
         value: Bytes,
         opts: SetOptions,
     ) -> Result<SetOutcome> {
-        Self::check_options(&opts)?;
         if opts.mode != SetMode::Always {
             return Err(Error::invalid_argument(
                 "set_if_version takes no NX/XX mode: the version is the condition",
             )
             .with_key(key));
         }
-        let now = self.now();
-        let bytes = self.encode(key, &value, &opts, now)?;
-        let raw = self.inner.layout.data_key(key);
-        if !opts.tags.is_empty() {
-            self.add_to_tags(&opts.tags, std::slice::from_ref(&raw), Self::tag_ttl(&opts))
-                .await
-                .map_err(|e| e.with_key(key))?;
-        }
+        let (raw, bytes) = self.prepare_write(key, &value, &opts).await?;
         let args: [Vec<u8>; 3] = [
             expected.token().unwrap_or("").as_bytes().to_vec(),
             bytes,

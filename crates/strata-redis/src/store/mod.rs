@@ -500,6 +500,27 @@ impl RedisStore {
         cmd
     }
 
+    /// What every single-key write does before its command: checks the options, encodes
+    /// the value, and adds the key to its tag sets (membership first: a crash between the
+    /// two leaves a harmless extra member, never an untracked tagged value). Returns the
+    /// Redis key and the bytes to write.
+    pub(crate) async fn prepare_write(
+        &self,
+        key: &Key,
+        value: &[u8],
+        opts: &SetOptions,
+    ) -> Result<(Vec<u8>, Vec<u8>)> {
+        Self::check_options(opts)?;
+        let bytes = self.encode(key, value, opts, self.now())?;
+        let raw = self.inner.layout.data_key(key);
+        if !opts.tags.is_empty() {
+            self.add_to_tags(&opts.tags, std::slice::from_ref(&raw), Self::tag_ttl(opts))
+                .await
+                .map_err(|e| e.with_key(key))?;
+        }
+        Ok((raw, bytes))
+    }
+
     pub(crate) fn check_options(opts: &SetOptions) -> Result<()> {
         opts.validate()
     }
@@ -648,17 +669,7 @@ impl Store for RedisStore {
     }
 
     async fn set(&self, key: &Key, value: Bytes, opts: SetOptions) -> Result<SetOutcome> {
-        Self::check_options(&opts)?;
-        let now = self.now();
-        let bytes = self.encode(key, &value, &opts, now)?;
-        let raw = self.inner.layout.data_key(key);
-        if !opts.tags.is_empty() {
-            // Membership first: a crash between the two leaves a harmless extra member (tag
-            // invalidation checks the value's own tags), never an untracked tagged value.
-            self.add_to_tags(&opts.tags, std::slice::from_ref(&raw), Self::tag_ttl(&opts))
-                .await
-                .map_err(|e| e.with_key(key))?;
-        }
+        let (raw, bytes) = self.prepare_write(key, &value, &opts).await?;
         let cmd = Self::set_cmd(&raw, bytes, &opts);
         let reply = match opts.mode {
             SetMode::Always => {
