@@ -126,20 +126,15 @@ impl KeyLayout {
 
     /// The Strata key of a Redis value key of `namespace` (from a SCAN reply).
     pub(crate) fn parse_in(&self, namespace: &Namespace, raw: &[u8]) -> Result<Key> {
-        let text = std::str::from_utf8(raw)
-            .map_err(|_| Error::codec("a scanned Redis key is not UTF-8"))?;
-        let id = text
-            .strip_prefix(self.prefix.as_str())
-            .and_then(|r| r.strip_prefix(':'))
-            .and_then(|r| r.strip_prefix(namespace.as_str()))
-            .and_then(|r| r.strip_prefix(':'))
-            .ok_or_else(|| {
-                Error::codec(format!(
-                    "scanned Redis key `{text}` is not under `{}:{namespace}:`",
-                    self.prefix
-                ))
-            })?;
-        Key::new(namespace, id)
+        let key = self.parse(raw)?;
+        if key.namespace() != namespace {
+            return Err(Error::codec(format!(
+                "scanned Redis key `{}` is not under `{}:{namespace}:`",
+                String::from_utf8_lossy(raw),
+                self.prefix
+            )));
+        }
+        Ok(key)
     }
 }
 

@@ -192,11 +192,6 @@ impl Conn {
             return Ok(Vec::new());
         }
         match self {
-            Conn::Standalone(m) if cmds.len() == 1 => {
-                // One command (an MGET): sent as a command, not a pipeline of one, which
-                // redis-rs handles on a slower path. A server error stays a value.
-                Ok(vec![m.clone().send_packed_command(&cmds[0].cmd).await?])
-            }
             Conn::Standalone(m) => {
                 let mut pipe = Pipeline::with_capacity(cmds.len());
                 for r in &cmds {
