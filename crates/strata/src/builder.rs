@@ -40,9 +40,9 @@ pub struct CacheBuilder {
     max_bytes: Option<u64>,
     #[cfg(feature = "memory")]
     eviction_policy: Option<strata_memory::EvictionPolicy>,
-    stampede: Option<StampedeLock>,
+    /// The stampede lock and loader timeout (its write options are set at `build`).
+    load: LoadOptions,
     fail_safe: Option<Duration>,
-    loader_timeout: Option<Duration>,
     negative_ttl: Option<Duration>,
     eager_refresh: Option<f64>,
     soft_timeout: Option<Duration>,
@@ -62,9 +62,8 @@ impl Default for CacheBuilder {
             max_bytes: None,
             #[cfg(feature = "memory")]
             eviction_policy: None,
-            stampede: None,
+            load: LoadOptions::new(),
             fail_safe: None,
-            loader_timeout: None,
             negative_ttl: None,
             eager_refresh: None,
             soft_timeout: None,
@@ -219,7 +218,7 @@ impl CacheBuilder {
     /// A hard timeout on loaders: a load running longer fails with `ErrorKind::Timeout`
     /// (answered by the stale value under [`fail_safe`](Self::fail_safe)).
     pub fn loader_timeout(mut self, timeout: Duration) -> Self {
-        self.loader_timeout = Some(timeout);
+        self.load = self.load.loader_timeout(timeout);
         self
     }
 
@@ -227,7 +226,7 @@ impl CacheBuilder {
     /// distributed lock, such as a `RedisStore`) before calling its loader, and the others
     /// wait for the value to appear in the shared store, so the fleet calls the loader once.
     pub fn stampede_lock(mut self, lock: StampedeLock) -> Self {
-        self.stampede = Some(lock);
+        self.load = self.load.stampede_lock(lock);
         self
     }
 
@@ -267,11 +266,8 @@ impl CacheBuilder {
         let store = self.build_store()?;
         let mut codec = ValueCodec::new(self.codec);
         codec.fingerprint = self.fingerprint;
-        let mut load = LoadOptions::new().set_options(defaults);
-        load.stampede = self.stampede;
-        load.loader_timeout = self.loader_timeout;
         let policy = Policy {
-            load,
+            load: self.load.set_options(defaults),
             negative_ttl: self.negative_ttl,
             eager_refresh: self.eager_refresh,
             soft_timeout: self.soft_timeout,
