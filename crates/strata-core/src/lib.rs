@@ -25,6 +25,7 @@
 
 pub mod clock;
 pub mod codec;
+pub mod config;
 pub mod coordination;
 pub mod counters;
 mod dyn_store;
@@ -37,10 +38,12 @@ pub mod invalidation;
 pub mod key;
 mod layer;
 pub mod load;
+pub mod namespaces;
 pub mod options;
 pub mod pattern;
 mod store;
 mod ttl_read;
+mod ttl_tier;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock, Timestamp};
 pub use codec::{Codec, CodecId, Fingerprint, Json, MessagePack, ValueCodec};
@@ -63,6 +66,7 @@ pub use store::{
     StoreStats,
 };
 pub use ttl_read::GetWithTtl;
+pub use ttl_tier::TtlTier;
 
 /// Re-exported so stores and callers name the same `Bytes`.
 pub use bytes::Bytes;

@@ -18,7 +18,7 @@ use crate::counters::{Counters, Enforced};
 use crate::jitter;
 use crate::policy::{CompiledPolicy, Decision, Mode, Origin, Outcome, Policy, Rule};
 use crate::report::GovernanceReport;
-use crate::units::format_duration;
+use strata_core::config::format_duration;
 
 /// The state every store of one layer shares.
 struct Governor {

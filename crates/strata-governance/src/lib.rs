@@ -47,11 +47,8 @@ pub mod config;
 mod counters;
 mod jitter;
 mod layer;
-pub mod namespaces;
 pub mod policy;
 mod report;
-mod tiers;
-mod units;
 #[cfg(feature = "watch")]
 mod watch;
 
@@ -63,6 +60,10 @@ pub use policy::{
     Problem, Problems, Profile, Rule, RuleSpec, TtlSpec,
 };
 pub use report::GovernanceReport;
-pub use tiers::TtlTier;
+/// TTL tiers live in `strata_core` (the umbrella's configuration reads them too).
+pub use strata_core::TtlTier;
+/// The built-in namespaces and cache types (they live in `strata_core`, which the umbrella's
+/// registry shares).
+pub use strata_core::namespaces;
 #[cfg(feature = "watch")]
 pub use watch::PolicyWatcher;

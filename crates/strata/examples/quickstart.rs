@@ -1,13 +1,24 @@
-//! Strata in two minutes, with no server: the embedded in-memory store.
+//! Strata in two minutes. With no configuration it runs on the embedded in-memory store,
+//! no server needed:
 //!
-//! Run with `cargo run --example quickstart`.
+//!     cargo run --example quickstart
+//!
+//! The cache comes from the environment (docs/configuration.md), so the same program runs
+//! against your own Redis:
+//!
+//!     CACHE_BACKEND=redis REDIS_URL=redis://127.0.0.1:6379 \
+//!         cargo run --example quickstart --features strata/full
+//!
+//! A variable it cannot use, or a server it cannot reach, ends it with a message naming the
+//! variable or the address and exit status 1.
 
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use strata::{Cache, CacheBuilder};
+use strata::{Cache, CacheSystem};
 
 #[derive(Debug, Serialize, Deserialize)]
 struct User {
@@ -16,13 +27,37 @@ struct User {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), strata::Error> {
-    // 1. A typed cache of users; the default store is in-process, bounded and sharded.
-    let users: Cache<User> = CacheBuilder::new()
-        .namespace("users")
-        .max_entries(10_000)
-        .default_ttl(Duration::from_secs(300))
-        .build()?;
+async fn main() -> ExitCode {
+    // 0. The cache system, from the environment (CACHE_BACKEND, REDIS_URL, ...; with none
+    //    set, the embedded in-memory store, bounded and sharded).
+    let system = match CacheSystem::from_env().await {
+        Ok(system) => system,
+        Err(e) => {
+            eprintln!("quickstart: cannot start the cache: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("backend           -> {}", system.description());
+    let outcome = run(&system).await;
+    let report = system.shutdown(Duration::from_secs(5)).await;
+    println!(
+        "shutdown          -> {} task(s) stopped, connections closed: {}",
+        report.tasks_stopped, report.connections_closed
+    );
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("quickstart: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(system: &CacheSystem) -> Result<(), strata::Error> {
+    // 1. A typed cache of users, named (and namespaced) "users".
+    let users: Cache<User> = system.cache("users")?;
+    users.delete("42").await?;
+    users.delete("7").await?;
 
     // 2. set and get. Reads return Arc<User>; an in-memory hit does not deserialize.
     users
@@ -93,15 +128,15 @@ async fn main() -> Result<(), strata::Error> {
         loader_calls.load(Ordering::SeqCst)
     );
 
-    // 5. Stats.
-    let stats = users.stats();
+    // 5. Stats: this cache's own counters.
+    let counts = users.counts();
     println!(
-        "stats             -> entries {}, hits {}, misses {}, hit ratio {:.2}, expired {}",
-        stats.entries,
-        stats.hits,
-        stats.misses,
-        stats.hit_ratio().unwrap_or(0.0),
-        stats.evictions.expired
+        "stats             -> hits {}, misses {}, hit ratio {:.2}, sets {}, loads {}",
+        counts.hits,
+        counts.misses,
+        counts.hit_ratio().unwrap_or(0.0),
+        counts.sets,
+        counts.loads
     );
     Ok(())
 }

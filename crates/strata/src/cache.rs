@@ -9,6 +9,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use strata_core::load::{LoadEngine, LoadOptions, Loaded};
+
+use crate::counts::{CacheCounts, Counters};
 use strata_core::{
     BoxError, Invalidation, Key, Namespace, Now, Pattern, Result, SetOptions, SetOutcome,
     SharedClock, SharedStore, Store, StoreExt, StoreStats, SystemClock, Tag, Ttl, ValueCodec,
@@ -47,6 +49,7 @@ pub struct Cache<T> {
     engine: Arc<LoadEngine>,
     max_key_len: usize,
     policy: Policy,
+    counters: Arc<Counters>,
     _type: PhantomData<fn() -> T>,
 }
 
@@ -98,6 +101,7 @@ impl<T> Clone for Cache<T> {
             engine: self.engine.clone(),
             max_key_len: self.max_key_len,
             policy: self.policy.clone(),
+            counters: self.counters.clone(),
             _type: PhantomData,
         }
     }
@@ -134,6 +138,7 @@ where
             engine,
             max_key_len,
             policy,
+            counters: Arc::default(),
             _type: PhantomData,
         }
     }
@@ -193,6 +198,14 @@ where
             Now::Ready(entry) => entry,
             Now::Pending => self.store.get(&key).await?,
         };
+        let found = self.decode_live(&key, entry)?;
+        self.counters.read(found.is_some());
+        Ok(found)
+    }
+
+    /// A read entry as a value: `None` when absent, stale (past its TTL, kept only as a
+    /// fail-safe fallback) or the "not found" marker.
+    fn decode_live(&self, key: &Key, entry: Option<strata_core::Entry>) -> Result<Option<Arc<T>>> {
         match entry {
             None => Ok(None),
             // Past its TTL, kept only as a fail-safe fallback: a miss for readers (the
@@ -207,7 +220,7 @@ where
                 // "Not found", cached by `get_or_load_optional`, is a miss for a type that
                 // cannot be null; a type that can (`Option<_>`, `()`) decodes it as usual.
                 Err(_) if is_absent_marker(&e) => Ok(None),
-                decoded => decoded.map_err(|err| err.with_operation("get").with_key(&key)),
+                decoded => decoded.map_err(|err| err.with_operation("get").with_key(key)),
             },
         }
     }
@@ -237,7 +250,9 @@ where
         let key = self.key(id)?;
         let bytes = self.codec.encode(&value).map_err(|e| e.with_key(&key))?;
         let opts = self.codec.prepare(opts, Some(Arc::new(value)));
-        self.store.set(&key, bytes, opts).await
+        let outcome = self.store.set(&key, bytes, opts).await?;
+        self.counters.sets(1);
+        Ok(outcome)
     }
 
     /// Removes `id`; true when a value was removed.
@@ -265,12 +280,10 @@ where
         entries
             .into_iter()
             .zip(&keys)
-            .map(|(entry, key)| match entry {
-                None => Ok(None),
-                Some(e) => self
-                    .codec
-                    .decode_entry::<T>(&e)
-                    .map_err(|err| err.with_key(key)),
+            .map(|(entry, key)| {
+                let found = self.decode_live(key, entry)?;
+                self.counters.read(found.is_some());
+                Ok(found)
             })
             .collect()
     }
@@ -288,7 +301,10 @@ where
             batch.push((key, bytes));
         }
         let opts = self.codec.prepare::<T>(self.policy.load.set.clone(), None);
-        self.store.set_many(batch, opts).await
+        let n = batch.len() as u64;
+        self.store.set_many(batch, opts).await?;
+        self.counters.sets(n);
+        Ok(())
     }
 
     /// Runs an invalidation on the store (any selector, any namespace).
@@ -322,9 +338,14 @@ where
         Ok(keys.into_iter().map(|k| k.id().to_owned()).collect())
     }
 
-    /// The store's counters.
+    /// The store's counters (shared by every cache over the store).
     pub fn stats(&self) -> StoreStats {
         self.store.stats()
+    }
+
+    /// This cache's own counters (shared with its clones, not its siblings).
+    pub fn counts(&self) -> CacheCounts {
+        self.counters.snapshot()
     }
 
     /// The value under `id`; on a miss, calls `loader` once for all concurrent callers and
@@ -466,9 +487,24 @@ where
         E: Into<BoxError>,
     {
         let key = self.key(id)?;
-        self.engine
+        let ran = std::sync::atomic::AtomicBool::new(false);
+        let counters = &self.counters;
+        let loader = || {
+            ran.store(true, std::sync::atomic::Ordering::Relaxed);
+            let fut = loader();
+            async move {
+                let out = fut.await;
+                counters.load(out.is_ok());
+                out
+            }
+        };
+        let out = self
+            .engine
             .get_or_load(&self.store, &key, &self.codec, opts, loader)
-            .await
+            .await;
+        self.counters
+            .read(!ran.load(std::sync::atomic::Ordering::Relaxed));
+        out
     }
 
     /// The values under `ids`; the missing ones are loaded with one call of `loader`, which

@@ -27,9 +27,17 @@
 
 mod builder;
 mod cache;
+pub mod config;
+mod counts;
+pub mod registry;
+pub mod system;
+pub mod warming;
 
 pub use builder::CacheBuilder;
 pub use cache::Cache;
+pub use counts::CacheCounts;
+pub use registry::{CacheType, Registry};
+pub use system::{CacheSystem, ShutdownReport};
 
 pub use strata_core::load::{LoadEngine, LoadOptions, Loaded, StampedeLock};
 pub use strata_core::{

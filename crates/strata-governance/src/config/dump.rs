@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::policy::{Policy, RuleSpec, TtlSpec};
-use crate::units::format_duration;
+use strata_core::config::format_duration;
 
 fn ttl_text(t: &TtlSpec) -> toml::Value {
     toml::Value::String(match t {

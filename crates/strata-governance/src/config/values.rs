@@ -5,7 +5,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::policy::{Problems, TtlSpec};
-use crate::units::{parse_bytes, parse_duration};
+use strata_core::config::{parse_bytes, parse_duration};
 
 /// A configuration value before it is typed: TOML's scalar kinds, or an environment string.
 #[derive(Clone, Debug)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use strata_core::{Error, ErrorKind, Namespace, Ttl};
 
 use super::{Mode, Rule};
-use crate::units::format_duration;
+use strata_core::config::format_duration;
 
 /// What the layer does with the write.
 #[derive(Debug)]

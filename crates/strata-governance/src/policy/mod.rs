@@ -7,7 +7,6 @@
 
 mod compiled;
 mod enforce;
-mod problems;
 mod profile;
 mod rule;
 mod ttl;
@@ -17,9 +16,9 @@ use std::collections::BTreeMap;
 
 pub use compiled::{CompiledPolicy, Origin, Rule};
 pub(crate) use enforce::{Decision, Outcome};
-pub use problems::{Problem, Problems};
 pub use profile::Profile;
 pub use rule::{AllowedTiers, Mode, Priority, RuleSpec};
+pub use strata_core::config::{Problem, Problems};
 pub use ttl::TtlSpec;
 
 use crate::namespaces;
@@ -71,7 +70,10 @@ impl Policy {
     /// [`Mode::Clamp`], and [`GENERAL`](crate::namespaces::GENERAL) as the fallback.
     pub fn built_in() -> Self {
         Policy {
-            namespaces: namespaces::declarations().collect(),
+            namespaces: namespaces::BUILT_IN
+                .iter()
+                .map(|(name, ttl)| ((*name).to_owned(), TtlSpec::After(*ttl)))
+                .collect(),
             rules: BTreeMap::new(),
             mode: Mode::default(),
             fallback: namespaces::GENERAL.to_owned(),

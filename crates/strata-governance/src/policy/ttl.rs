@@ -3,8 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::tiers::TtlTier;
-use crate::units::{format_duration, parse_duration};
+use strata_core::TtlTier;
+use strata_core::config::{format_duration, parse_duration};
 
 /// A default time to live: a named [`TtlTier`], a duration, or no expiry.
 ///

@@ -7,7 +7,7 @@ use strata_core::Namespace;
 
 use super::{Policy, Problems, RuleSpec, TtlSpec, apply};
 use crate::namespaces;
-use crate::units::format_duration;
+use strata_core::config::format_duration;
 
 /// The largest jitter fraction: beyond it a TTL could be halved or worse.
 pub(crate) const MAX_JITTER: f64 = 0.5;

@@ -2,28 +2,33 @@
 
 use std::fmt;
 
-use strata_core::Error;
+use crate::Error;
 
-/// One thing wrong with a policy.
+/// One thing wrong with a configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
-    /// Where: `rules.curves.floor`, `namespaces.orders`, `STRATA_CACHE_CURVES_TTL`, ...
+    /// Where: a field path (`rules.curves.floor`, `redis.url`) or a variable (`REDIS_URL`).
     pub path: String,
     /// What is wrong and how to fix it.
     pub message: String,
 }
 
-/// Every problem found while loading or validating a policy.
+/// Every problem found while loading or validating a configuration.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Problems(pub Vec<Problem>);
 
 impl Problems {
     /// Records a problem.
-    pub(crate) fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.0.push(Problem {
             path: path.into(),
             message: message.into(),
         });
+    }
+
+    /// Appends every problem of `other`.
+    pub fn extend(&mut self, other: Problems) {
+        self.0.extend(other.0);
     }
 
     /// True when nothing is wrong.
@@ -34,8 +39,8 @@ impl Problems {
     /// `Ok(())` when nothing is wrong, else an [`ErrorKind::InvalidConfig`] error listing
     /// every problem.
     ///
-    /// [`ErrorKind::InvalidConfig`]: strata_core::ErrorKind::InvalidConfig
-    pub fn into_result(self) -> strata_core::Result<()> {
+    /// [`ErrorKind::InvalidConfig`]: crate::ErrorKind::InvalidConfig
+    pub fn into_result(self) -> crate::Result<()> {
         if self.is_empty() {
             Ok(())
         } else {
@@ -49,7 +54,7 @@ impl fmt::Display for Problems {
         let n = self.0.len();
         write!(
             f,
-            "the governance policy has {n} problem{}:",
+            "{n} configuration problem{}:",
             if n == 1 { "" } else { "s" }
         )?;
         for p in &self.0 {

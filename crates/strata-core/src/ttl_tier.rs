@@ -8,7 +8,7 @@ use std::time::Duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use strata_governance::TtlTier;
+/// use strata_core::TtlTier;
 /// assert_eq!(TtlTier::Short.duration(), Duration::from_secs(300));
 /// assert_eq!("persistent".parse::<TtlTier>().unwrap(), TtlTier::Persistent);
 /// ```

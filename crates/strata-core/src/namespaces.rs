@@ -1,8 +1,8 @@
-//! The namespaces and cache types every policy starts with, and their default TTLs.
+//! The namespaces and cache types of the cache managers Strata replaces, and their default
+//! TTLs: the governance policy starts from them, and the umbrella's registry creates a cache
+//! per type with them.
 
 use std::time::Duration;
-
-use crate::policy::TtlSpec;
 
 /// Curve data, refreshed often: 5 minutes.
 pub const CURVES: &str = "curves";
@@ -45,14 +45,15 @@ pub const BUILT_IN: [(&str, Duration); 12] = [
     (SESSION, Duration::from_secs(300)),
 ];
 
+/// The default TTL of a built-in namespace or cache type.
+pub fn default_ttl(name: &str) -> Option<Duration> {
+    BUILT_IN
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, ttl)| *ttl)
+}
+
 /// True when `name` is a built-in namespace or cache type.
 pub fn is_built_in(name: &str) -> bool {
     BUILT_IN.iter().any(|(n, _)| *n == name)
-}
-
-/// The built-in declarations as a policy holds them.
-pub(crate) fn declarations() -> impl Iterator<Item = (String, TtlSpec)> {
-    BUILT_IN
-        .iter()
-        .map(|(name, ttl)| ((*name).to_owned(), TtlSpec::After(*ttl)))
 }

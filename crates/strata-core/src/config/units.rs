@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-/// Parses `"250ms"`, `"45s"`, `"5m"`, `"4h"`, `"7d"`, or a bare number of seconds.
-pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+/// Parses a duration: `"250ms"`, `"45s"`, `"5m"`, `"4h"`, `"7d"`, or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (digits, unit) = t.split_at(split);
@@ -28,7 +28,7 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 /// Writes a duration in the largest unit that divides it (`"5m"`, `"1500ms"`).
-pub(crate) fn format_duration(d: Duration) -> String {
+pub fn format_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if ms == 0 || !ms.is_multiple_of(1000) {
         return format!("{ms}ms");
@@ -43,7 +43,7 @@ pub(crate) fn format_duration(d: Duration) -> String {
 }
 
 /// Parses `"512"`, `"64KiB"`, `"1MiB"`, `"2GiB"` (also `KB`, `MB`, `GB` as powers of ten).
-pub(crate) fn parse_bytes(text: &str) -> Result<u64, String> {
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (digits, unit) = t.split_at(split);

@@ -1,0 +1,81 @@
+//! [`CacheCounts`]: what one typed cache did (its reads, writes and loads), kept in striped
+//! relaxed counters so that counting costs a hit no more than an uncontended atomic add.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use strata_core::counters::Striped;
+
+#[derive(Default)]
+pub(crate) struct Cells {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    sets: AtomicU64,
+    loads: AtomicU64,
+    load_errors: AtomicU64,
+}
+
+/// The live counters of a cache and its clones.
+#[derive(Default)]
+pub(crate) struct Counters(Striped<Cells>);
+
+impl Counters {
+    #[inline]
+    pub(crate) fn read(&self, hit: bool) {
+        let c = self.0.local();
+        if hit {
+            c.hits.fetch_add(1, Relaxed);
+        } else {
+            c.misses.fetch_add(1, Relaxed);
+        }
+    }
+
+    pub(crate) fn sets(&self, n: u64) {
+        self.0.local().sets.fetch_add(n, Relaxed);
+    }
+
+    pub(crate) fn load(&self, ok: bool) {
+        let c = self.0.local();
+        c.loads.fetch_add(1, Relaxed);
+        if !ok {
+            c.load_errors.fetch_add(1, Relaxed);
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> CacheCounts {
+        let mut s = CacheCounts::default();
+        for c in self.0.iter() {
+            s.hits += c.hits.load(Relaxed);
+            s.misses += c.misses.load(Relaxed);
+            s.sets += c.sets.load(Relaxed);
+            s.loads += c.loads.load(Relaxed);
+            s.load_errors += c.load_errors.load(Relaxed);
+        }
+        s
+    }
+}
+
+/// What one typed cache (and its clones) did, from [`Cache::counts`](crate::Cache::counts).
+/// The store's own figures, shared by every cache over it, are in
+/// [`Cache::stats`](crate::Cache::stats).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CacheCounts {
+    /// Reads that found a value (`get`, `get_many`, and `get_or_load` calls that did not
+    /// run the loader).
+    pub hits: u64,
+    /// Reads that found none (and `get_or_load` calls that ran the loader).
+    pub misses: u64,
+    /// Values written by `set` and its siblings.
+    pub sets: u64,
+    /// Loader calls.
+    pub loads: u64,
+    /// Loader calls that failed (or timed out).
+    pub load_errors: u64,
+}
+
+impl CacheCounts {
+    /// hits ÷ (hits + misses), or `None` before the first read.
+    pub fn hit_ratio(&self) -> Option<f64> {
+        let total = self.hits + self.misses;
+        (total > 0).then(|| self.hits as f64 / total as f64)
+    }
+}
