@@ -91,6 +91,54 @@ impl CacheBuilder {
         Self::default()
     }
 
+    /// A builder with the cache settings of `config`: its namespace, default TTL (the
+    /// namespace's own TTL first: `CACHE_<NAMESPACE>_TTL` or the built-in one), fail-safe
+    /// window, loader timeout, and the embedded store's bound and eviction policy. (The
+    /// backend is the embedded store unless [`CacheBuilder::store`] says otherwise;
+    /// [`CacheSystem`](crate::CacheSystem) builds Redis and multi-tier backends.)
+    ///
+    /// ```
+    /// use strata::{Cache, CacheBuilder, config::Config};
+    /// let config = Config::source()
+    ///     .env_vars([("STRATA_NAMESPACE", "session"), ("CACHE_MAX_MEMORY_SIZE", "500")])
+    ///     .load()?;
+    /// let sessions: Cache<String> = CacheBuilder::from_config(&config)?.build()?;
+    /// assert_eq!(sessions.namespace().as_str(), "session");
+    /// # Ok::<(), strata::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `InvalidConfig` listing every problem of `config`.
+    pub fn from_config(config: &crate::config::Config) -> Result<Self> {
+        config.validate()?;
+        let mut b = CacheBuilder::new().namespace(config.namespace.clone());
+        if let Some(ttl) = config.ttl_of(&config.namespace) {
+            b = b.default_ttl(ttl);
+        }
+        if let Some(w) = config.fail_safe {
+            b = b.fail_safe(w);
+        }
+        if let Some(t) = config.loader_timeout {
+            b = b.loader_timeout(t);
+        }
+        match config.memory.max_size {
+            crate::config::MemorySize::Entries(n) => b.max_entries = Some(n),
+            crate::config::MemorySize::Bytes(n) => b.max_bytes = Some(n),
+        }
+        #[cfg(feature = "memory")]
+        {
+            b.eviction_policy = Some(config.memory.eviction_policy.parse()?);
+        }
+        Ok(b)
+    }
+
+    /// [`CacheBuilder::from_config`] over [`Config::from_env`](crate::config::Config::from_env):
+    /// the defaults, the TOML file `STRATA_CONFIG` names, then the environment.
+    pub fn from_env() -> Result<Self> {
+        Self::from_config(&crate::config::Config::from_env()?)
+    }
+
     /// The namespace (`[A-Za-z0-9_.-]{1,64}`).
     pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
         self.namespace = namespace.into();
