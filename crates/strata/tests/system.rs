@@ -237,6 +237,27 @@ async fn warming_goes_on_past_a_failing_key_and_skips_what_is_cached() {
     system.shutdown(Duration::from_secs(1)).await;
 }
 
+#[tokio::test]
+async fn warmed_values_get_their_namespace_ttl() {
+    let clock = Arc::new(strata::ManualClock::new());
+    let loader = WarmLoader::from_sync(|id: &str| Ok::<_, std::io::Error>(Some(id.len() as u64)));
+    let system = CacheSystem::builder(config(&[("CACHE_BACKEND", "memory")]))
+        .clock(clock.clone())
+        .warming("curves", WarmingConfig::new(["caiso:rt"], loader))
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(system.warm().await.warmed, 1);
+    let curves = system.cache::<u64>("curves").unwrap();
+    let key = curves.key("caiso:rt").unwrap();
+    // The curves namespace's TTL: 300 s (the governance layer, where present, agrees).
+    assert_eq!(
+        strata::Store::ttl(system.store(), &key).await.unwrap(),
+        strata::TtlState::Remaining(Duration::from_secs(300))
+    );
+    system.shutdown(Duration::from_secs(1)).await;
+}
+
 #[tokio::test(start_paused = true)]
 async fn interval_warming_runs_in_the_background_without_blocking_reads() {
     let calls = Arc::new(AtomicUsize::new(0));
