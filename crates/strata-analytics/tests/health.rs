@@ -246,3 +246,41 @@ fn the_documentation_lists_every_rule_with_its_weight() {
         );
     }
 }
+
+#[tokio::test]
+async fn one_early_error_does_not_mark_the_cache_critical() {
+    use strata_core::{Key, Namespace, Store};
+    use strata_testkit::fault::FaultLayer;
+    let faults = FaultLayer::new();
+    let handle = faults.handle();
+    let analytics = AnalyticsLayer::builder().sample_every(1).build().unwrap();
+    let store = MemoryStore::new().layer(faults).layer(analytics.clone());
+    let key = Key::new(&Namespace::new("orders").unwrap(), "1").unwrap();
+    handle.set_down(true);
+    assert!(store.get(&key).await.is_err());
+    handle.set_down(false);
+    for _ in 0..9 {
+        store.get(&key).await.unwrap();
+    }
+    // One error in ten operations: far over 1 %, but too few operations to judge.
+    let a = store.assess().await;
+    assert!(
+        a.issues.iter().all(|i| i.rule != "error_rate_high"),
+        "{:?}",
+        a.issues
+    );
+    for _ in 0..100 {
+        store.get(&key).await.unwrap();
+    }
+    // Past 100 operations the rate is judged: a second error puts it near 2 %.
+    handle.set_down(true);
+    assert!(store.get(&key).await.is_err());
+    handle.set_down(false);
+    let a = store.assess().await;
+    assert!(
+        a.issues.iter().any(|i| i.rule == "error_rate_high"),
+        "{:?} {:?}",
+        a.error_rate,
+        a.issues
+    );
+}

@@ -65,7 +65,12 @@ async fn metrics_reach_the_sdk_under_their_stable_names() {
         .build();
     let meter = provider.meter("strata-test");
 
-    let analytics = AnalyticsLayer::builder().sample_every(1).build().unwrap();
+    // Error rates are judged from the first operation here (the default waits for 100).
+    let analytics = AnalyticsLayer::builder()
+        .sample_every(1)
+        .thresholds(strata_analytics::HealthThresholds::default().min_operations(0))
+        .build()
+        .unwrap();
     analytics.register_metrics(&meter);
     let faults = FaultLayer::new();
     let handle = faults.handle();

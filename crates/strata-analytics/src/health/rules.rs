@@ -147,6 +147,7 @@ pub(crate) fn evaluate(inputs: &Inputs, t: &HealthThresholds) -> (Vec<Issue>, bo
         ));
     }
     if let Some(rate) = inputs.error_rate
+        && inputs.operations >= t.min_operations
         && rate > t.error_rate
     {
         out.push(issue(

@@ -35,6 +35,9 @@ pub struct HealthThresholds {
     pub min_requests: u64,
     /// Latency samples needed before latency is judged (default 20).
     pub min_latency_samples: u64,
+    /// Operations needed before the error rate is judged (default 100), so that one failed
+    /// call among the first few does not mark the cache critical.
+    pub min_operations: u64,
 }
 
 fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -52,11 +55,18 @@ impl Default for HealthThresholds {
             invalidation_lag: Duration::from_secs(1),
             min_requests: 1_000,
             min_latency_samples: 20,
+            min_operations: 100,
         }
     }
 }
 
 impl HealthThresholds {
+    /// Sets the operations needed before the error rate is judged.
+    pub fn min_operations(mut self, n: u64) -> Self {
+        self.min_operations = n;
+        self
+    }
+
     /// Sets the lowest acceptable L1 hit ratio.
     pub fn l1_hit_ratio(mut self, v: f64) -> Self {
         self.l1_hit_ratio = v;
