@@ -193,8 +193,18 @@ impl BlockingCache {
                 format!("no answer within {:?}", self.timeout),
             )
             .with_operation(operation)),
-            // The job was dropped unanswered: the runtime stopped or the task panicked.
-            Err(std_mpsc::RecvTimeoutError::Disconnected) => Err(worker_gone(operation)),
+            // The job was dropped unanswered: the runtime stopped, or the task panicked.
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => {
+                if self.thread.as_ref().is_none_or(JoinHandle::is_finished) {
+                    Err(worker_gone(operation))
+                } else {
+                    Err(Error::new(
+                        ErrorKind::Backend,
+                        "the operation ended without an answer: its task panicked",
+                    )
+                    .with_operation(operation))
+                }
+            }
         }
     }
 

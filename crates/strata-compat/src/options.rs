@@ -168,7 +168,13 @@ impl Stack {
     }
 }
 
-/// Checks a TTL given as a number of seconds by older call sites.
+/// Checks a TTL given by an older call site: under 1 ms (the older `ttl=0`) is
+/// `ErrorKind::InvalidArgument` saying to pass `None` instead.
 pub(crate) fn checked_ttl(ttl: Duration) -> Result<Duration> {
-    Ttl::After(ttl).validate().map(|_| ttl)
+    Ttl::After(ttl).validate().map(|_| ttl).map_err(|e| {
+        strata::Error::invalid_argument(format!(
+            "{}; pass None for the namespace's default TTL",
+            e.message().split("; ").next().unwrap_or(e.message())
+        ))
+    })
 }
