@@ -77,8 +77,8 @@ pub struct CacheStats {
     pub errors: u64,
     /// Failed operations by kind (`timeout`, `codec`, ...).
     pub errors_by_kind: BTreeMap<String, u64>,
-    /// Bytes the whole store holds, when it knows (0 otherwise; Redis reports 0 here and
-    /// its `used_memory` in `health_check`).
+    /// Bytes the whole store holds, as its own counters say (0 when the store does not
+    /// count them; a Redis server's `used_memory` is in `health_check`).
     pub memory_usage: u64,
     /// Entries the whole store evicted for space.
     pub evictions: u64,
