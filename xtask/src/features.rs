@@ -1,5 +1,7 @@
 //! `cargo xtask features`: the umbrella crate builds with each feature alone, with `full` and
-//! with `redis,tiered`; its tests pass with the default features and with `full`.
+//! with `redis,tiered`; its tests pass with the default features and with `full`; and
+//! strata-compat (which depends on the umbrella) builds with its default features and with
+//! `redis`.
 
 use crate::{cargo, run_step};
 
@@ -10,7 +12,8 @@ cargo xtask features
   cargo check -p strata --no-default-features --features X for each feature of the umbrella
   crate alone, for `full` and for `redis,tiered`; then cargo test -p strata with the default
   features and with `full`, against a standalone redis-server and a 3-master cluster started
-  for the run (as `cargo xtask test` does; it runs this matrix too).";
+  for the run (as `cargo xtask test` does; it runs this matrix too); and cargo check
+  -p strata-compat with its default features and with `redis`.";
 
 /// Each feature of the umbrella crate, checked alone.
 pub(crate) const FEATURES: &[&str] = &[
@@ -51,6 +54,14 @@ pub(crate) fn run(test_env: &[(&'static str, String)]) -> Result<(), String> {
                 set,
             ]),
         )?;
+    }
+    for (name, extra) in [("default", None), ("redis", Some("redis"))] {
+        let mut check = cargo();
+        check.args(["check", "-p", "strata-compat", "--all-targets"]);
+        if let Some(f) = extra {
+            check.args(["--features", f]);
+        }
+        run_step(&format!("features: check strata-compat {name}"), &mut check)?;
     }
     run_step(
         "features: test default",
