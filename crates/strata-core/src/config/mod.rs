@@ -14,7 +14,10 @@
 //! ```
 
 mod problems;
+mod sources;
 mod units;
+pub mod values;
 
 pub use problems::{Problem, Problems};
+pub use sources::Sources;
 pub use units::{format_duration, parse_bytes, parse_duration};

@@ -1,6 +1,7 @@
 //! A policy from TOML text, merged over a base policy; every problem is collected.
 
 use std::collections::BTreeMap;
+use strata_core::config::values::with_article;
 
 use super::values::{self, Raw};
 use crate::policy::{Overrides, Policy, Problems, RuleSpec, TtlSpec};
@@ -47,7 +48,10 @@ pub(crate) fn merge(text: &str, base: &mut Policy, out: &mut Problems) {
             Some(s) => base.fallback = s.to_owned(),
             None => out.push(
                 "fallback",
-                format!("expected a namespace name, found a {}", v.type_str()),
+                format!(
+                    "expected a namespace name, found {}",
+                    with_article(v.type_str())
+                ),
             ),
         }
     }
@@ -87,7 +91,10 @@ pub(crate) fn merge(text: &str, base: &mut Policy, out: &mut Problems) {
 fn as_table<'a>(v: &'a toml::Value, path: &str, out: &mut Problems) -> Option<&'a toml::Table> {
     let t = v.as_table();
     if t.is_none() {
-        out.push(path, format!("expected a table, found a {}", v.type_str()));
+        out.push(
+            path,
+            format!("expected a table, found {}", with_article(v.type_str())),
+        );
     }
     t
 }

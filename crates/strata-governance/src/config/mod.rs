@@ -36,23 +36,10 @@ mod values;
 
 use std::path::{Path, PathBuf};
 
-use strata_core::{Error, Result};
+use strata_core::Result;
+use strata_core::config::Sources;
 
 use crate::policy::{Policy, Problems};
-
-#[derive(Clone, Debug)]
-enum Env {
-    None,
-    Process,
-    Vars(Vec<(String, String)>),
-}
-
-#[derive(Clone, Debug)]
-enum Toml {
-    None,
-    File(PathBuf),
-    Text(String),
-}
 
 /// The layers of configuration a policy is loaded from, in order: a base policy (the
 /// built-ins unless [`PolicySource::base`] says otherwise), TOML, then the environment
@@ -73,8 +60,7 @@ enum Toml {
 #[derive(Clone, Debug)]
 pub struct PolicySource {
     base: Policy,
-    toml: Toml,
-    env: Env,
+    sources: Sources,
 }
 
 impl Default for PolicySource {
@@ -88,8 +74,7 @@ impl PolicySource {
     pub fn new() -> Self {
         PolicySource {
             base: Policy::built_in(),
-            toml: Toml::None,
-            env: Env::None,
+            sources: Sources::default(),
         }
     }
 
@@ -101,19 +86,19 @@ impl PolicySource {
 
     /// Reads this TOML file (again at every reload).
     pub fn toml_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.toml = Toml::File(path.into());
+        self.sources.toml_file(path);
         self
     }
 
     /// Reads this TOML text.
     pub fn toml_str(mut self, text: impl Into<String>) -> Self {
-        self.toml = Toml::Text(text.into());
+        self.sources.toml_str(text);
         self
     }
 
     /// Reads the process environment (again at every reload).
     pub fn process_env(mut self) -> Self {
-        self.env = Env::Process;
+        self.sources.process_env();
         self
     }
 
@@ -122,20 +107,13 @@ impl PolicySource {
         mut self,
         vars: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
-        self.env = Env::Vars(
-            vars.into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        );
+        self.sources.env_vars(vars);
         self
     }
 
     /// The TOML file, when the source has one.
     pub fn file(&self) -> Option<&Path> {
-        match &self.toml {
-            Toml::File(p) => Some(p),
-            _ => None,
-        }
+        self.sources.file()
     }
 
     /// Loads and validates the policy. Every problem, from parsing and from validation, is
@@ -151,25 +129,10 @@ impl PolicySource {
     pub fn load_with_problems(&self) -> Result<(Policy, Problems)> {
         let mut policy = self.base.clone();
         let mut problems = Problems::default();
-        match &self.toml {
-            Toml::None => {}
-            Toml::Text(text) => from_toml::merge(text, &mut policy, &mut problems),
-            Toml::File(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    Error::invalid_config(format!(
-                        "cannot read the governance policy file {}: {e}",
-                        path.display()
-                    ))
-                    .with_source(e)
-                })?;
-                from_toml::merge(&text, &mut policy, &mut problems);
-            }
+        if let Some((_, text)) = self.sources.read_toml("the governance policy", None)? {
+            from_toml::merge(&text, &mut policy, &mut problems);
         }
-        match &self.env {
-            Env::None => {}
-            Env::Process => env::merge(std::env::vars(), &mut policy, &mut problems),
-            Env::Vars(vars) => env::merge(vars.iter().cloned(), &mut policy, &mut problems),
-        }
+        env::merge(self.sources.env(), &mut policy, &mut problems);
         problems.0.extend(policy.problems().0);
         Ok((policy, problems))
     }

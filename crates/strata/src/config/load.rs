@@ -3,26 +3,12 @@
 
 use std::path::PathBuf;
 
-use strata_core::config::Problems;
-use strata_core::{Error, Result};
+use strata_core::Result;
+use strata_core::config::{Problems, Sources};
 
 use super::Config;
 use super::values::{self, Raw};
 use super::vars::SETTINGS;
-
-#[derive(Clone, Debug)]
-enum Toml {
-    None,
-    File(PathBuf),
-    Text(String),
-}
-
-#[derive(Clone, Debug)]
-enum Env {
-    None,
-    Process,
-    Vars(Vec<(String, String)>),
-}
 
 /// Where a [`Config`] comes from, each layer over the one before: a base (the defaults, or
 /// a config built in code), a TOML file or text, then environment variables.
@@ -40,8 +26,7 @@ enum Env {
 #[derive(Clone, Debug)]
 pub struct ConfigSource {
     base: Config,
-    toml: Toml,
-    env: Env,
+    sources: Sources,
 }
 
 impl Default for ConfigSource {
@@ -55,8 +40,7 @@ impl ConfigSource {
     pub fn new() -> Self {
         ConfigSource {
             base: Config::default(),
-            toml: Toml::None,
-            env: Env::None,
+            sources: Sources::default(),
         }
     }
 
@@ -68,19 +52,19 @@ impl ConfigSource {
 
     /// Reads this TOML file.
     pub fn toml_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.toml = Toml::File(path.into());
+        self.sources.toml_file(path);
         self
     }
 
     /// Reads this TOML text.
     pub fn toml_str(mut self, text: impl Into<String>) -> Self {
-        self.toml = Toml::Text(text.into());
+        self.sources.toml_str(text);
         self
     }
 
     /// Reads the process environment; `STRATA_CONFIG` names a TOML file when no other is set.
     pub fn process_env(mut self) -> Self {
-        self.env = Env::Process;
+        self.sources.process_env();
         self
     }
 
@@ -90,11 +74,7 @@ impl ConfigSource {
         mut self,
         vars: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
-        self.env = Env::Vars(
-            vars.into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        );
+        self.sources.env_vars(vars);
         self
     }
 
@@ -111,39 +91,13 @@ impl ConfigSource {
     pub fn load_with_problems(&self) -> Result<(Config, Problems)> {
         let mut config = self.base.clone();
         let mut problems = Problems::default();
-        let mut env: Vec<(String, String)> = match &self.env {
-            Env::None => Vec::new(),
-            Env::Process => std::env::vars().collect(),
-            Env::Vars(v) => v.clone(),
-        };
-        // A stable order, so problems are listed the same way every time.
-        env.sort();
-        let toml = match &self.toml {
-            Toml::None => env
-                .iter()
-                .find(|(k, v)| k == "STRATA_CONFIG" && !v.trim().is_empty())
-                .map(|(_, v)| Toml::File(PathBuf::from(v.trim())))
-                .unwrap_or(Toml::None),
-            other => other.clone(),
-        };
-        match toml {
-            Toml::None => {}
-            Toml::Text(text) => merge_toml(&text, "(toml)", &mut config, &mut problems),
-            Toml::File(path) => {
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    Error::invalid_config(format!(
-                        "cannot read the configuration file {}: {e}",
-                        path.display()
-                    ))
-                    .with_source(e)
-                })?;
-                merge_toml(
-                    &text,
-                    &path.display().to_string(),
-                    &mut config,
-                    &mut problems,
-                );
-            }
+        let env = self.sources.env();
+        let named_file = env
+            .iter()
+            .find(|(k, v)| k == "STRATA_CONFIG" && !v.trim().is_empty())
+            .map(|(_, v)| PathBuf::from(v.trim()));
+        if let Some((label, text)) = self.sources.read_toml("the configuration", named_file)? {
+            merge_toml(&text, &label, &mut config, &mut problems);
         }
         merge_env(&env, &mut config, &mut problems);
         // A value read by two parts (CACHE_SESSION_TTL: the TTL table and the governance
