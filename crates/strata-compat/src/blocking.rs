@@ -20,6 +20,8 @@ use std::time::Duration;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use serde_json::Value;
+use strata::config::Config;
+use strata::system::CacheSystem;
 use strata::{Error, ErrorKind, Health, Result, SharedStore, TtlState};
 use tokio::sync::mpsc;
 
@@ -85,6 +87,69 @@ impl BlockingCache {
         Fut: Future<Output = Result<SharedStore>> + 'static,
     {
         let namespace = options.namespace_name().to_owned();
+        Self::start(
+            move || async move {
+                let cache = CompatCache::new(make_store().await?, options)?;
+                Ok((cache, None))
+            },
+            namespace,
+            timeout,
+        )
+    }
+
+    /// Starts a [`CacheSystem`] from the environment (`CACHE_BACKEND`, `REDIS_URL`, ...;
+    /// docs/configuration.md) inside the wrapper's runtime thread, and serves the classic
+    /// interface over it in namespace `general`. Dropping the wrapper shuts the system down
+    /// (within `STRATA_SHUTDOWN_TIMEOUT`).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidConfig` listing every bad variable; `Unavailable` or `Timeout` when the
+    /// configured Redis cannot be reached or the system is not up within
+    /// [`DEFAULT_CALL_TIMEOUT`].
+    pub fn from_env() -> Result<Self> {
+        Self::from_config(Config::from_env()?, CompatOptions::new())
+    }
+
+    /// As [`BlockingCache::from_env`], with a configuration given in code, and `options`'
+    /// namespace and default TTL (the system's layers are used, not the options').
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use strata::config::Config;
+    /// use strata_compat::{BlockingCache, CompatOptions};
+    ///
+    /// let config = Config::source().env_vars([("CACHE_BACKEND", "memory")]).load()?;
+    /// let cache = BlockingCache::from_config(config, CompatOptions::new())?;
+    /// cache.set("k", json!(1), None)?;
+    /// assert_eq!(cache.get("k")?, Some(json!(1)));
+    /// # Ok::<(), strata::Error>(())
+    /// ```
+    pub fn from_config(config: Config, options: CompatOptions) -> Result<Self> {
+        let namespace = options.namespace_name().to_owned();
+        Self::start(
+            move || async move {
+                let system = CacheSystem::start(config).await?;
+                match CompatCache::from_system(&system, options) {
+                    Ok(cache) => Ok((cache, Some(system))),
+                    Err(e) => {
+                        system.shutdown(system.config().shutdown_timeout).await;
+                        Err(e)
+                    }
+                }
+            },
+            namespace,
+            DEFAULT_CALL_TIMEOUT,
+        )
+    }
+
+    /// Starts the runtime thread, builds the cache there with `make` and serves calls until
+    /// the wrapper is dropped; a system `make` started is shut down on the way out.
+    fn start<F, Fut>(make: F, namespace: String, timeout: Duration) -> Result<Self>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(CompatCache, Option<CacheSystem>)>> + 'static,
+    {
         let (jobs, mut queue) = mpsc::unbounded_channel::<Job>();
         let (ready_tx, ready_rx) = std_mpsc::sync_channel::<Result<()>>(1);
         let thread = std::thread::Builder::new()
@@ -104,11 +169,8 @@ impl BlockingCache {
                     }
                 };
                 runtime.block_on(async move {
-                    let cache = match make_store()
-                        .await
-                        .and_then(|s| CompatCache::new(s, options))
-                    {
-                        Ok(cache) => cache,
+                    let (cache, system) = match make().await {
+                        Ok(made) => made,
                         Err(e) => {
                             let _ = ready_tx.send(Err(e));
                             return;
@@ -118,6 +180,9 @@ impl BlockingCache {
                     // Ends when the BlockingCache drops its sender.
                     while let Some(job) = queue.recv().await {
                         tokio::spawn(job(cache.clone()));
+                    }
+                    if let Some(system) = system {
+                        system.shutdown(system.config().shutdown_timeout).await;
                     }
                 });
             })

@@ -10,9 +10,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use strata::analytics::{NamespaceStats, Tier};
+use strata::system::CacheSystem;
 use strata::{
-    Cache, CacheBuilder, CodecId, Health, Invalidation, Key, Namespace, Pattern, Result,
-    SetOptions, SharedStore, Store, Tag, Ttl, TtlState,
+    Cache, CodecId, Health, Invalidation, Key, Namespace, Pattern, Result, SetOptions, SharedStore,
+    Store, Tag, Ttl, TtlState,
 };
 
 use crate::options::{CompatOptions, Stack, checked_ttl};
@@ -91,19 +92,26 @@ impl CompatCache {
         Self::from_stack(stack, options.namespace.namespace()?, options.default_ttl)
     }
 
+    /// The classic interface over a running [`CacheSystem`]'s store, layers and registry
+    /// (its caches count in the system's `stats_all`), in `options`' namespace. The
+    /// options' governance and analytics layers are not used: the system's are.
+    pub fn from_system(system: &CacheSystem, options: CompatOptions) -> Result<Self> {
+        let stack = Stack::from_system(system, &options);
+        Self::from_stack(stack, options.namespace.namespace()?, options.default_ttl)
+    }
+
+    /// Over the stack's typed cache of `namespace` (the registry's); `default_ttl`, when
+    /// given, replaces the registry's TTL for this handle's writes.
     pub(crate) fn from_stack(
         stack: Stack,
         namespace: Namespace,
         default_ttl: Option<Duration>,
     ) -> Result<Self> {
-        let mut builder = CacheBuilder::new()
-            .namespace(namespace.as_str())
-            .store(stack.store().clone());
         if let Some(ttl) = default_ttl {
-            builder = builder.default_ttl(checked_ttl(ttl)?);
+            checked_ttl(ttl)?;
         }
         Ok(CompatCache {
-            cache: builder.build()?,
+            cache: stack.typed(&namespace)?,
             stack,
             default_ttl,
         })
@@ -128,11 +136,12 @@ impl CompatCache {
         &self.cache
     }
 
-    /// The TTL of writes that name none: the one configured, else the governance policy's
-    /// for this namespace (`None`: no expiry).
+    /// The TTL of writes that name none: the one given to this handle, else the
+    /// registry's for this namespace (`CACHE_<NAMESPACE>_TTL` with a configuration, the
+    /// governance policy's otherwise; `None`: no expiry).
     pub fn default_ttl(&self) -> Option<Duration> {
         self.default_ttl
-            .or_else(|| self.stack.policy_ttl(self.namespace()))
+            .or_else(|| self.stack.ttl_of(self.namespace()))
     }
 
     fn key(&self, id: &str) -> Result<Key> {
@@ -161,7 +170,7 @@ impl CompatCache {
     /// Writes `value` for `ttl` (`None`: [`CompatCache::default_ttl`]). True when stored
     /// (always, for an unconditional write); a zero TTL is `ErrorKind::InvalidArgument`.
     pub async fn set(&self, key: &str, value: Value, ttl: Option<Duration>) -> Result<bool> {
-        match ttl {
+        match ttl.or(self.default_ttl) {
             None => self.cache.set(key, value).await?,
             Some(ttl) => {
                 self.cache

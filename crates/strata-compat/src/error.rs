@@ -10,7 +10,7 @@ pub(crate) fn not_initialized(operation: &'static str) -> Error {
         ErrorKind::InvalidConfig,
         format!(
             "the global compat cache is not initialized: call strata_compat::global::init(store, \
-             options) once at start-up before `{operation}`"
+             options) or init_from_env() once at start-up before `{operation}`"
         ),
     )
     .with_operation(operation)

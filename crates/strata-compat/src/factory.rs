@@ -1,52 +1,48 @@
-//! The older cache factory: one cache per [`CacheType`] with its TTL, and the specialised
-//! caches built on them ([`ModelRegistryCache`], [`WorkflowCache`]).
+//! The older cache factory: one cache per [`CacheType`] with its TTL, made by the
+//! [`strata::Registry`] (the one place that makes and adds up named caches), and the
+//! specialised caches built on them ([`ModelRegistryCache`], [`WorkflowCache`]).
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
-use serde::Serialize;
 use serde_json::Value;
-use strata::{Error, HealthStatus, Result, SharedStore};
+use strata::registry::{RegistryHealth, RegistryStats};
+use strata::system::CacheSystem;
+use strata::{CacheType, Error, Registry, Result, SharedStore};
 
-use crate::classic::{CacheStats, CompatCache};
+use crate::classic::CompatCache;
 use crate::namespace::CacheNamespace;
 use crate::options::CompatOptions;
 use crate::unified::{UnifiedCacheManager, join};
 
-/// The older `CacheType`s. Each is a namespace of the governance policy with its TTL:
-/// `ModelRegistry` 1800 s, `Workflow` 3600 s, `Tool` 3600 s, `Session` 300 s, `General`
-/// 1800 s (the policy, and so configuration, can change them).
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum CacheType {
-    /// `model_registry`.
-    ModelRegistry,
-    /// `workflow`.
-    Workflow,
-    /// `tool`.
-    Tool,
-    /// `session`.
-    Session,
-    /// `general`: the older `get_general_cache()` / cache service.
-    General,
+/// A cache type named as the older managers' configuration named it: case-insensitive, `-`
+/// or `_` (`model_registry`, `MODEL-REGISTRY`); else `ErrorKind::InvalidArgument` listing
+/// the types.
+///
+/// ```
+/// use strata_compat::{parse_cache_type, CacheType};
+/// assert_eq!(parse_cache_type("MODEL_REGISTRY")?, CacheType::ModelRegistry);
+/// assert!(parse_cache_type("sessions").is_err());
+/// # Ok::<(), strata::Error>(())
+/// ```
+pub fn parse_cache_type(name: &str) -> Result<CacheType> {
+    let wanted = name.trim().to_ascii_lowercase().replace('-', "_");
+    CacheType::ALL
+        .into_iter()
+        .find(|t| t.name() == wanted)
+        .ok_or_else(|| {
+            let names: Vec<&str> = CacheType::ALL.iter().map(|t| t.name()).collect();
+            Error::invalid_argument(format!(
+                "unknown cache type {name:?}; the types are {}",
+                names.join(", ")
+            ))
+        })
 }
 
-impl CacheType {
-    /// Every type.
-    pub const ALL: [CacheType; 5] = [
-        CacheType::ModelRegistry,
-        CacheType::Workflow,
-        CacheType::Tool,
-        CacheType::Session,
-        CacheType::General,
-    ];
-
-    /// The namespace holding this type's values.
-    pub fn namespace(self) -> CacheNamespace {
-        match self {
+impl From<CacheType> for CacheNamespace {
+    /// The namespace holding the type's values (the type's name).
+    fn from(ty: CacheType) -> Self {
+        match ty {
             CacheType::ModelRegistry => CacheNamespace::ModelRegistry,
             CacheType::Workflow => CacheNamespace::Workflow,
             CacheType::Tool => CacheNamespace::Tool,
@@ -54,46 +50,12 @@ impl CacheType {
             CacheType::General => CacheNamespace::General,
         }
     }
-
-    /// The name configuration uses (`MODEL_REGISTRY`, ...; `CACHE_<NAME>_TTL`).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            CacheType::ModelRegistry => "MODEL_REGISTRY",
-            CacheType::Workflow => "WORKFLOW",
-            CacheType::Tool => "TOOL",
-            CacheType::Session => "SESSION",
-            CacheType::General => "GENERAL",
-        }
-    }
 }
 
-impl fmt::Display for CacheType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for CacheType {
-    type Err = Error;
-
-    /// Case-insensitive (`model_registry`, `MODEL-REGISTRY`); else `InvalidArgument`.
-    fn from_str(s: &str) -> Result<Self> {
-        let wanted = s.trim().to_ascii_uppercase().replace('-', "_");
-        CacheType::ALL
-            .into_iter()
-            .find(|t| t.as_str() == wanted)
-            .ok_or_else(|| {
-                let names: Vec<&str> = CacheType::ALL.iter().map(|t| t.as_str()).collect();
-                Error::invalid_argument(format!(
-                    "unknown cache type {s:?}; the types are {}",
-                    names.join(", ")
-                ))
-            })
-    }
-}
-
-/// The older `CacheFactory`: caches per type over one store, sharing its layers and
-/// counters. Cheap to clone.
+/// The older `CacheFactory`: the cache of each [`CacheType`], made by the manager's
+/// [`Registry`] with the type's TTL ([`Registry::ttl_of`]: `CACHE_<TYPE>_TTL`, else 1800 s
+/// for `model_registry`, 3600 s `workflow`, 3600 s `tool`, 300 s `session`, 1800 s
+/// `general`). `get_stats_all` and `health_check_all` are the registry's. Cheap to clone.
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -107,6 +69,7 @@ impl FromStr for CacheType {
 /// let registry = factory.create_model_registry_cache()?;
 /// registry.set_default_provider("chat", "openai").await?;
 /// assert_eq!(registry.get_default_provider("chat").await?.as_deref(), Some("openai"));
+/// assert_eq!(factory.get_stats_all()?.caches["model_registry"].counts.sets, 1);
 /// # Ok::<(), strata::Error>(()) }).unwrap();
 /// ```
 #[derive(Clone, Debug)]
@@ -114,67 +77,41 @@ pub struct CacheFactory {
     manager: UnifiedCacheManager,
 }
 
-/// `get_stats_all()`: each type's [`CacheStats`] and the aggregate.
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct AllStats {
-    /// By type.
-    pub caches: BTreeMap<CacheType, CacheStats>,
-    /// Summed over the types.
-    pub aggregate: AggregateStats,
-}
-
-/// The `aggregate` section of [`AllStats`].
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct AggregateStats {
-    /// Live keys over every type.
-    pub total_entries: u64,
-    /// Hits over every type.
-    pub total_hits: u64,
-    /// Misses over every type.
-    pub total_misses: u64,
-    /// hits ÷ reads over every type.
-    pub overall_hit_rate: Option<f64>,
-}
-
-/// `health_check_all()`: the store's health (one store serves every type) and the verdict.
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct AllHealth {
-    /// `healthy`, `degraded` or `unhealthy`.
-    pub overall_status: HealthStatus,
-    /// The store's report.
-    pub store: strata::Health,
-    /// The types checked.
-    pub caches: Vec<CacheType>,
-}
-
 impl CacheFactory {
-    /// A factory over `store` (the one constructor; see [`UnifiedCacheManager::new`]).
+    /// A factory over `store` (see [`UnifiedCacheManager::new`]).
     pub fn new(store: SharedStore, options: CompatOptions) -> Result<Self> {
         Ok(Self::from_unified(UnifiedCacheManager::new(
             store, options,
         )?))
     }
 
-    /// A factory over an existing manager's store and layers.
+    /// A factory over a running [`CacheSystem`]: its store, layers and registry (so the
+    /// system's `stats_all` counts the factory's caches; see
+    /// [`UnifiedCacheManager::from_system`]).
+    pub fn from_system(system: &CacheSystem) -> Result<Self> {
+        Ok(Self::from_unified(UnifiedCacheManager::from_system(
+            system,
+        )?))
+    }
+
+    /// A factory over an existing manager's store, layers and registry.
     pub fn from_unified(manager: UnifiedCacheManager) -> Self {
         CacheFactory { manager }
     }
 
-    /// The cache of `cache_type`, with the type's TTL from the governance policy.
+    /// The cache of `cache_type`, with the type's TTL.
     pub fn create_cache(&self, cache_type: CacheType) -> Result<CompatCache> {
-        self.manager.cache(cache_type.namespace())
+        self.manager.cache(cache_type.into())
     }
 
-    /// The cache of `cache_type` with an explicit default TTL (the older per-type override).
+    /// The cache of `cache_type` with an explicit default TTL (the older per-type
+    /// override): the same registered cache, writing with `ttl` when a write names none.
     pub fn create_cache_with_ttl(
         &self,
         cache_type: CacheType,
         ttl: Duration,
     ) -> Result<CompatCache> {
-        let cache = self.manager.cache(cache_type.namespace())?;
+        let cache = self.manager.cache(cache_type.into())?;
         CompatCache::from_stack(cache.stack().clone(), *cache.namespace(), Some(ttl))
     }
 
@@ -207,38 +144,38 @@ impl CacheFactory {
         self.create_cache(CacheType::General)
     }
 
-    /// Each type's statistics and their sum.
-    pub async fn get_stats_all(&self) -> Result<AllStats> {
-        let mut caches = BTreeMap::new();
-        for t in CacheType::ALL {
-            caches.insert(t, self.create_cache(t)?.get_stats().await?);
-        }
-        let (mut total_entries, mut total_hits, mut total_misses) = (0, 0, 0);
-        for s in caches.values() {
-            total_entries += s.total_entries;
-            total_hits += s.cache_hits;
-            total_misses += s.cache_misses;
-        }
-        let reads = total_hits + total_misses;
-        Ok(AllStats {
-            caches,
-            aggregate: AggregateStats {
-                total_entries,
-                total_hits,
-                total_misses,
-                overall_hit_rate: (reads > 0).then(|| total_hits as f64 / reads as f64),
-            },
-        })
+    /// [`Registry::stats_all`] with every [`CacheType`] present (made first if need be):
+    /// each cache's counts (`caches["session"].counts.hits`), their sum (`total`, the older
+    /// `aggregate`), `hit_ratio` (the older `overall_hit_rate`) and the store's figures.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidArgument` when a type's name is registered for values other than JSON.
+    pub fn get_stats_all(&self) -> Result<RegistryStats> {
+        self.register_types()?;
+        Ok(self.registry().stats_all())
     }
 
-    /// The store's health, for every type (one store serves them all).
-    pub async fn health_check_all(&self) -> Result<AllHealth> {
-        let store = self.get_general_cache()?.health_check().await;
-        Ok(AllHealth {
-            overall_status: store.status,
-            store,
-            caches: CacheType::ALL.to_vec(),
-        })
+    /// [`Registry::health_all`] with every [`CacheType`] present: the store's health, each
+    /// cache's, and the worst of them as `status` (the older `overall_status`).
+    ///
+    /// # Errors
+    ///
+    /// As [`CacheFactory::get_stats_all`].
+    pub async fn health_check_all(&self) -> Result<RegistryHealth> {
+        self.register_types()?;
+        Ok(self.registry().health_all().await)
+    }
+
+    fn register_types(&self) -> Result<()> {
+        CacheType::ALL
+            .into_iter()
+            .try_for_each(|t| self.create_cache(t).map(|_| ()))
+    }
+
+    /// The registry that makes the factory's caches.
+    pub fn registry(&self) -> &Registry {
+        self.manager.registry()
     }
 
     /// The manager underneath.

@@ -6,6 +6,10 @@
 //! panic); a second [`init`] is an error too. The global functions work on the options'
 //! namespace (default `general`).
 //!
+//! [`init_from_env`] starts a [`CacheSystem`] from the environment (`CACHE_BACKEND`,
+//! `REDIS_URL`, ...; [`init_from_config`] from a [`Config`]) and keeps it in the global;
+//! [`shutdown`] stops it at the end of the process.
+//!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! use serde_json::json;
@@ -23,11 +27,13 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::Value;
-use strata::{Result, SharedStore};
+use strata::config::Config;
+use strata::system::CacheSystem;
+use strata::{CacheType, Result, SharedStore, ShutdownReport};
 
 use crate::classic::CompatCache;
 use crate::error::{already_initialized, not_initialized};
-use crate::factory::{CacheFactory, CacheType, ModelRegistryCache, WorkflowCache};
+use crate::factory::{CacheFactory, ModelRegistryCache, WorkflowCache};
 use crate::managers::CacheManagerCompat;
 use crate::options::CompatOptions;
 use crate::unified::UnifiedCacheManager;
@@ -48,6 +54,78 @@ pub fn init_with(manager: UnifiedCacheManager) -> Result<()> {
     GLOBAL
         .set(CacheManagerCompat::from_unified(manager))
         .map_err(|_| already_initialized())
+}
+
+/// Starts a [`CacheSystem`] from the environment (and the TOML file `STRATA_CONFIG`
+/// names), makes a manager over it ([`UnifiedCacheManager::from_system`]) the process-wide
+/// cache, and keeps the system there until [`shutdown`]: the older
+/// `initialize_unified_cache_system()` reading `CACHE_BACKEND`, `REDIS_URL`, ... .
+///
+/// # Errors
+///
+/// `InvalidConfig` listing every bad variable, or when the global is already initialized
+/// (nothing is started then); `Unavailable` or `Timeout` when the configured Redis cannot
+/// be reached.
+pub async fn init_from_env() -> Result<UnifiedCacheManager> {
+    init_from_config(Config::from_env()?).await
+}
+
+/// As [`init_from_env`], with a configuration given in code (or loaded with
+/// `Config::source().env_vars(..)`, so tests need not touch the process environment).
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use std::time::Duration;
+/// use serde_json::json;
+/// use strata::config::Config;
+/// use strata_compat::global;
+///
+/// let config = Config::source().env_vars([("CACHE_BACKEND", "memory")]).load()?;
+/// let manager = global::init_from_config(config).await?;
+/// assert_eq!(manager.system().map(|s| s.backend()), Some("memory"));
+/// global::cache_set("k", json!(1), None, &[]).await?;
+/// assert_eq!(global::cache_get("k", json!(null)).await?, json!(1));
+/// let report = global::shutdown(Duration::from_secs(5)).await?;
+/// assert!(report.connections_closed);
+/// # Ok::<(), strata::Error>(()) }).unwrap();
+/// ```
+///
+/// # Errors
+///
+/// As [`init_from_env`].
+pub async fn init_from_config(config: Config) -> Result<UnifiedCacheManager> {
+    if is_initialized() {
+        return Err(already_initialized());
+    }
+    let system = CacheSystem::start(config).await?;
+    let manager = match UnifiedCacheManager::from_system(&system) {
+        Ok(m) => m,
+        Err(e) => {
+            system.shutdown(system.config().shutdown_timeout).await;
+            return Err(e);
+        }
+    };
+    if let Err(e) = init_with(manager.clone()) {
+        // Another caller initialized the global meanwhile: stop what this call started.
+        system.shutdown(system.config().shutdown_timeout).await;
+        return Err(e);
+    }
+    Ok(manager)
+}
+
+/// Shuts down the cache system of [`init_from_env`] / [`init_from_config`] within
+/// `deadline` (see `CacheSystem::shutdown`); the global functions then answer
+/// `Unavailable`. A global initialized over a store ([`init`]) has no system: the report is
+/// empty (`connections_closed` false), as it is for a second call.
+///
+/// # Errors
+///
+/// `InvalidConfig` before any `init`.
+pub async fn shutdown(deadline: Duration) -> Result<ShutdownReport> {
+    match global("shutdown")?.unified().system() {
+        Some(system) => Ok(system.shutdown(deadline).await),
+        None => Ok(ShutdownReport::default()),
+    }
 }
 
 /// True once [`init`] has succeeded.

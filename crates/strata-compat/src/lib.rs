@@ -17,8 +17,13 @@
 //! | synchronous callers | [`BlockingCache`] |
 //! | raw JSON values on Redis | `legacy` (feature `redis`) |
 //!
-//! Every constructor takes a [`SharedStore`](strata::SharedStore) and [`CompatOptions`];
-//! docs/migration.md maps each older call and environment variable to its replacement.
+//! Every constructor takes a [`SharedStore`](strata::SharedStore) and [`CompatOptions`], or
+//! a running [`strata::CacheSystem`] (`from_system`: the system's store, layers and
+//! [`strata::Registry`], configured from the environment by `CacheSystem::from_env()`);
+//! [`global::init_from_env`] and [`BlockingCache::from_env`] start the system themselves.
+//! The factory's caches, their TTLs and `stats_all`/`health_all` are the registry's, and
+//! warming is [`strata::warming`]'s. docs/migration.md maps each older call and
+//! environment variable to its replacement.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -49,14 +54,16 @@ pub mod warming;
 
 pub use blocking::BlockingCache;
 pub use classic::{CacheStats, CompatCache};
-pub use factory::{
-    AggregateStats, AllHealth, AllStats, CacheFactory, CacheType, ModelRegistryCache, WorkflowCache,
-};
+pub use factory::{CacheFactory, ModelRegistryCache, WorkflowCache, parse_cache_type};
 pub use managers::{CacheInfo, CacheManagerCompat, CacheMetrics, EnhancedCacheManagerCompat};
 pub use namespace::{CacheNamespace, TtlPolicy, reason};
 pub use options::CompatOptions;
 pub use unified::{CacheAnalytics, NamespaceFigures, UnifiedCacheManager, UnifiedFigures};
-pub use warming::{BackgroundWarming, CacheWarmingConfig, WarmingFailure, WarmingReport};
+pub use warming::{BackgroundWarming, CacheWarmingConfig, WarmFailure, WarmReport};
+
+/// The older `CacheType`s: Strata's own ([`strata::CacheType`]); [`parse_cache_type`] reads
+/// the older configuration's names.
+pub use strata::CacheType;
 
 /// The older `CacheManager`: use [`CacheManagerCompat`] while migrating, then
 /// [`UnifiedCacheManager`].

@@ -14,7 +14,7 @@ use crate::classic::CompatCache;
 use crate::namespace::CacheNamespace;
 use crate::options::CompatOptions;
 use crate::unified::{UnifiedCacheManager, join};
-use crate::warming::{CacheWarmingConfig, WarmingReport};
+use crate::warming::{CacheWarmingConfig, WarmReport};
 
 /// Drop-in for the older `CacheManager` (and its `CacheManagerCompat` wrapper): every call
 /// goes to a [`UnifiedCacheManager`]. Plain keys live in the options' namespace (default
@@ -177,7 +177,7 @@ impl CacheManagerCompat {
     }
 
     /// Runs `fetcher` for `keys` into the plain namespace (`cache_warmer.warm_cache`).
-    pub async fn warm_cache(&self, config: CacheWarmingConfig) -> Result<WarmingReport> {
+    pub async fn warm_cache(&self, config: CacheWarmingConfig) -> Result<WarmReport> {
         let ns = CacheNamespace::from(*self.plain().namespace());
         crate::warming::warm(self.plain(), &config.namespace(ns)).await
     }

@@ -1,13 +1,17 @@
 //! [`CompatOptions`] and the stack every compat type shares: the caller's store under the
-//! governance and analytics layers.
+//! governance and analytics layers, and the [`Registry`] that makes (and adds up) the typed
+//! cache of each namespace.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde_json::Value;
 use strata::analytics::AnalyticsLayer;
+use strata::config::Config;
 use strata::governance::GovernanceLayer;
-use strata::{Namespace, Result, SharedStore, StoreExt, Ttl};
+use strata::system::CacheSystem;
+use strata::{Cache, CacheBuilder, Namespace, Registry, Result, SharedStore, StoreExt, Ttl};
 
 use crate::namespace::CacheNamespace;
 
@@ -115,24 +119,74 @@ impl CompatOptions {
     }
 }
 
-/// The layered store and the handles to its layers; shared by every compat type built from
-/// one constructor call.
+/// The layered store, the handles to its layers, the registry of its typed caches and, when
+/// it came from one, the cache system; shared by every compat type built from one
+/// constructor call.
 #[derive(Clone)]
 pub(crate) struct Stack(Arc<StackInner>);
 
 pub(crate) struct StackInner {
     /// The top of the stack: governance over analytics over the caller's store.
-    pub(crate) store: SharedStore,
-    pub(crate) governance: GovernanceLayer,
-    pub(crate) analytics: AnalyticsLayer,
+    store: SharedStore,
+    governance: GovernanceLayer,
+    analytics: AnalyticsLayer,
+    /// Makes the `Cache<Value>` of each namespace, with its TTL, and adds their counts up.
+    registry: Registry,
+    /// The system the stack belongs to (`from_system`), kept running while the stack lives.
+    system: Option<CacheSystem>,
 }
 
 impl Stack {
+    /// The caller's store under the options' layers; the registry's TTLs are the
+    /// governance policy's (so a policy passed in options is the one source of TTLs).
     pub(crate) fn new(store: SharedStore, options: &CompatOptions) -> Self {
         let governance = options
             .governance
             .clone()
             .unwrap_or_else(GovernanceLayer::built_in);
+        let config = config_from_policy(&governance);
+        Self::build(store, options, governance, config, None)
+    }
+
+    /// The system's stack: its store, layers and registry as they are (so the system's
+    /// `stats_all` counts the compat caches too). A system without the layers (caching
+    /// disabled) gets them here, over its store, with a registry of its configuration.
+    pub(crate) fn from_system(system: &CacheSystem, options: &CompatOptions) -> Self {
+        match (system.governance(), system.analytics()) {
+            (Some(governance), Some(analytics)) => Stack(Arc::new(StackInner {
+                store: system.store().clone(),
+                governance,
+                analytics,
+                registry: system.registry().clone(),
+                system: Some(system.clone()),
+            })),
+            _ => {
+                let options = CompatOptions {
+                    layered: false,
+                    ..options.clone()
+                };
+                let governance = options
+                    .governance
+                    .clone()
+                    .unwrap_or_else(GovernanceLayer::built_in);
+                Self::build(
+                    system.store().clone(),
+                    &options,
+                    governance,
+                    system.config().clone(),
+                    Some(system.clone()),
+                )
+            }
+        }
+    }
+
+    fn build(
+        store: SharedStore,
+        options: &CompatOptions,
+        governance: GovernanceLayer,
+        config: Config,
+        system: Option<CacheSystem>,
+    ) -> Self {
         let analytics = options.analytics.clone().unwrap_or_default();
         let store = if options.layered {
             store
@@ -144,9 +198,11 @@ impl Stack {
                 .into_shared()
         };
         Stack(Arc::new(StackInner {
+            registry: Registry::new(store.clone(), config),
             store,
             governance,
             analytics,
+            system,
         }))
     }
 
@@ -162,10 +218,56 @@ impl Stack {
         &self.0.analytics
     }
 
-    /// The TTL the governance policy gives writes to `ns` that name none (`None`: no expiry).
-    pub(crate) fn policy_ttl(&self, ns: &Namespace) -> Option<Duration> {
-        self.governance().rule(ns).ttl.duration()
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.0.registry
     }
+
+    pub(crate) fn system(&self) -> Option<&CacheSystem> {
+        self.0.system.as_ref()
+    }
+
+    /// The typed cache of `ns`: the registry's (made once, counted in `stats_all`). The
+    /// registry lowercases names, so a namespace with capitals (older keys keep their case)
+    /// gets a cache of its own over the same store instead, unregistered.
+    pub(crate) fn typed(&self, ns: &Namespace) -> Result<Cache<Value>> {
+        if registered(ns) {
+            self.registry().cache::<Value>(ns.as_str())
+        } else {
+            CacheBuilder::new()
+                .namespace(ns.as_str())
+                .store(self.store().clone())
+                .build()
+        }
+    }
+
+    /// The TTL a write to `ns` gets when it names none: the registry's (its configuration),
+    /// else the governance policy's (`None`: no expiry).
+    pub(crate) fn ttl_of(&self, ns: &Namespace) -> Option<Duration> {
+        registered(ns)
+            .then(|| self.registry().ttl_of(ns.as_str()))
+            .flatten()
+            .or_else(|| self.governance().rule(ns).ttl.duration())
+    }
+}
+
+/// True for the namespaces the registry holds (it lowercases names).
+fn registered(ns: &Namespace) -> bool {
+    !ns.as_str().bytes().any(|b| b.is_ascii_uppercase())
+}
+
+/// A configuration whose per-namespace TTLs are the policy's, for a registry over a store
+/// the caller layered: the policy stays the one source of TTLs.
+fn config_from_policy(governance: &GovernanceLayer) -> Config {
+    let mut config = Config::default();
+    let policy = governance.policy();
+    for rule in policy.rules() {
+        if Namespace::new(&rule.namespace).is_ok()
+            && let Some(ttl) = rule.ttl.duration()
+        {
+            config.ttls.insert(rule.namespace.to_ascii_lowercase(), ttl);
+        }
+    }
+    config
 }
 
 /// Checks a TTL given by an older call site: under 1 ms (the older `ttl=0`) is

@@ -15,15 +15,17 @@ use strata::analytics::{
 use strata::core::Timestamp;
 use strata::core::pattern::escape;
 use strata::governance::{GovernanceLayer, GovernanceReport};
+use strata::system::CacheSystem;
 use strata::{
-    Capabilities, Error, Invalidation, InvalidationReason, Pattern, Result, SharedStore, Store,
+    Capabilities, Error, Invalidation, InvalidationReason, Pattern, Registry, Result, SharedStore,
+    Store,
 };
 
 use crate::classic::CompatCache;
 use crate::error::bad_key_part;
 use crate::namespace::{CacheNamespace, TtlPolicy};
 use crate::options::{CompatOptions, Stack};
-use crate::warming::{BackgroundWarming, CacheWarmingConfig, WarmingReport};
+use crate::warming::{BackgroundWarming, CacheWarmingConfig, WarmReport};
 
 /// The older `UnifiedCacheManager`, over a Strata store.
 ///
@@ -123,11 +125,61 @@ pub struct NamespaceFigures {
 }
 
 impl UnifiedCacheManager {
-    /// The manager over `store`. This is the one constructor; configuration from the
-    /// environment builds the store (and, with [`CompatOptions::already_layered`], its
-    /// layers) and calls it.
+    /// The manager over `store`, wrapped in the options' layers, with a registry of its own
+    /// whose TTLs are the governance policy's. Over a configured stack, use
+    /// [`UnifiedCacheManager::from_system`] (or [`UnifiedCacheManager::from_env`]).
     pub fn new(store: SharedStore, options: CompatOptions) -> Result<Self> {
-        let stack = Stack::new(store, &options);
+        Self::from_stack(Stack::new(store, &options), &options)
+    }
+
+    /// The manager over a running [`CacheSystem`] (`CacheSystem::from_env()`, or started
+    /// from a `Config`): its store and its governance and analytics layers as they are
+    /// ([`CompatOptions::already_layered`]), and its registry, so the system's `stats_all`
+    /// counts this manager's caches and TTLs come from its configuration
+    /// (`CACHE_<TYPE>_TTL`). The manager keeps the system running while it lives; shut it
+    /// down with `system.shutdown(deadline)` (or [`crate::global::shutdown`]).
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use serde_json::json;
+    /// use strata::config::Config;
+    /// use strata::system::CacheSystem;
+    /// use strata_compat::{CacheNamespace, UnifiedCacheManager};
+    ///
+    /// let config = Config::source()
+    ///     .env_vars([("CACHE_BACKEND", "memory"), ("CACHE_CURVES_TTL", "120")])
+    ///     .load()?;
+    /// let system = CacheSystem::start(config).await?;
+    /// let cache = UnifiedCacheManager::from_system(&system)?;
+    /// assert_eq!(cache.namespace_ttl(CacheNamespace::Curves)?, Some(std::time::Duration::from_secs(120)));
+    /// cache.cache_curve_data(json!([1.5]), "CAISO", "RT", "ZONE1").await?;
+    /// assert_eq!(system.stats_all().caches["curves"].counts.sets, 1);
+    /// system.shutdown(std::time::Duration::from_secs(5)).await;
+    /// # Ok::<(), strata::Error>(()) }).unwrap();
+    /// ```
+    pub fn from_system(system: &CacheSystem) -> Result<Self> {
+        Self::from_system_with(system, CompatOptions::new())
+    }
+
+    /// As [`UnifiedCacheManager::from_system`], with the options' namespace and default TTL
+    /// (their governance and analytics layers are not used: the system's are).
+    pub fn from_system_with(system: &CacheSystem, options: CompatOptions) -> Result<Self> {
+        Self::from_stack(Stack::from_system(system, &options), &options)
+    }
+
+    /// Starts a [`CacheSystem`] from the environment (`CACHE_BACKEND`, `REDIS_URL`, ...;
+    /// docs/configuration.md) and puts the manager over it
+    /// ([`UnifiedCacheManager::from_system`]).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidConfig` listing every bad variable; `Unavailable` or `Timeout` when the
+    /// configured Redis cannot be reached.
+    pub async fn from_env() -> Result<Self> {
+        Self::from_system(&CacheSystem::from_env().await?)
+    }
+
+    fn from_stack(stack: Stack, options: &CompatOptions) -> Result<Self> {
         let general = CompatCache::from_stack(
             stack.clone(),
             options.namespace.namespace()?,
@@ -172,9 +224,22 @@ impl UnifiedCacheManager {
         self.inner.stack.analytics()
     }
 
-    /// The TTL a write to `namespace` gets without a TTL policy.
+    /// The registry that makes this manager's typed caches (one per namespace) and adds
+    /// their figures up.
+    pub fn registry(&self) -> &Registry {
+        self.inner.stack.registry()
+    }
+
+    /// The cache system the manager runs on, when built by
+    /// [`UnifiedCacheManager::from_system`] or [`UnifiedCacheManager::from_env`].
+    pub fn system(&self) -> Option<&CacheSystem> {
+        self.inner.stack.system()
+    }
+
+    /// The TTL a write to `namespace` gets without a TTL policy: the registry's
+    /// (`CACHE_<NAMESPACE>_TTL`, else the built-in one), else the governance policy's.
     pub fn namespace_ttl(&self, namespace: CacheNamespace) -> Result<Option<Duration>> {
-        Ok(self.inner.stack.policy_ttl(&namespace.namespace()?))
+        Ok(self.inner.stack.ttl_of(&namespace.namespace()?))
     }
 
     /// The value under `key` in `namespace`.
@@ -337,10 +402,10 @@ impl UnifiedCacheManager {
         Ok((self.cache(config.target_namespace())?, config))
     }
 
-    /// Runs the configured warming once: each key is fetched (`concurrency` at a time) and
-    /// written with the namespace's TTL; a failing key is logged and reported, the others
-    /// continue.
-    pub async fn warm_cache(&self) -> Result<WarmingReport> {
+    /// Runs the configured warming once through [`strata::warming::warm`]: keys already
+    /// cached are skipped, the others fetched (`concurrency` at a time) and written with the
+    /// namespace's TTL; a failing key is logged and reported, the others continue.
+    pub async fn warm_cache(&self) -> Result<WarmReport> {
         let (cache, config) = self.warming_config("warm_cache")?;
         crate::warming::warm(&cache, &config).await
     }

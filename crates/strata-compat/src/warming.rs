@@ -1,29 +1,33 @@
-//! Cache warming as the older managers configured it: a list of keys, a fetcher, a
-//! concurrency, run once ([`UnifiedCacheManager::warm_cache`](crate::UnifiedCacheManager::warm_cache))
-//! or on an interval ([`UnifiedCacheManager::start_background_warming`](crate::UnifiedCacheManager::start_background_warming)).
+//! Cache warming as the older managers configured it (a list of keys, a fetcher, a
+//! concurrency, a namespace), run by [`strata::warming`]: once
+//! ([`UnifiedCacheManager::warm_cache`](crate::UnifiedCacheManager::warm_cache)), on an
+//! interval ([`UnifiedCacheManager::start_background_warming`](crate::UnifiedCacheManager::start_background_warming)),
+//! or at start-up by a cache system with `CACHE_WARM_ON_STARTUP=true`
+//! ([`CacheWarmingConfig::add_to`]).
+//!
+//! Strata's warming decides everything: keys already cached are skipped, one key's failure
+//! is logged and counted while the others go on, values get the namespace's TTL, and the
+//! run reports a [`WarmReport`].
 
-use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
-use futures_util::{FutureExt, StreamExt};
-use serde::Serialize;
 use serde_json::Value;
 use strata::core::BoxError;
+use strata::system::CacheSystemBuilder;
+use strata::warming::{WarmLoader, WarmingConfig};
 use strata::{Error, ErrorKind, Result};
 
+pub use strata::warming::{WarmFailure, WarmReport};
+
 use crate::classic::CompatCache;
-use crate::namespace::{CacheNamespace, TtlPolicy};
+use crate::namespace::CacheNamespace;
 
-/// What a fetcher returns for one key: a value to cache, `None` to skip the key, or an error.
-pub type FetchResult = std::result::Result<Option<Value>, BoxError>;
-
-type Fetcher = Arc<dyn Fn(String) -> BoxFuture<'static, FetchResult> + Send + Sync>;
-
-/// The older `CacheWarmingConfig`: which keys to load into which namespace, with what, how
-/// many at once.
+/// The older `CacheWarmingConfig` (`enabled`, `warmup_keys`, `warmup_fetcher`,
+/// `warmup_concurrency`) plus the namespace to warm: a thin holder of Strata's
+/// [`WarmingConfig`].
 ///
 /// ```
 /// use serde_json::json;
@@ -36,54 +40,24 @@ type Fetcher = Arc<dyn Fn(String) -> BoxFuture<'static, FetchResult> + Send + Sy
 /// .concurrency(5);
 /// assert_eq!(config.keys().len(), 2);
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct CacheWarmingConfig {
-    enabled: bool,
-    keys: Vec<String>,
     namespace: CacheNamespace,
-    concurrency: usize,
-    ttl_policy: Option<TtlPolicy>,
-    refresh_existing: bool,
-    fetcher: Fetcher,
-}
-
-impl fmt::Debug for CacheWarmingConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CacheWarmingConfig")
-            .field("enabled", &self.enabled)
-            .field("keys", &self.keys.len())
-            .field("namespace", &self.namespace)
-            .field("concurrency", &self.concurrency)
-            .field("ttl_policy", &self.ttl_policy)
-            .field("refresh_existing", &self.refresh_existing)
-            .finish()
-    }
+    warming: WarmingConfig<Value>,
 }
 
 impl CacheWarmingConfig {
-    /// Warms `keys` with an async `fetcher` (enabled, namespace `general`, 4 at once, the
-    /// namespace's governance TTL, keys already cached are skipped).
+    /// Warms `keys` with an async `fetcher` (`Ok(None)`: nothing to warm for the key):
+    /// enabled, namespace `general`, 4 at once.
     pub fn new<K, S, F, Fut, E>(keys: K, fetcher: F) -> Self
     where
         K: IntoIterator<Item = S>,
         S: Into<String>,
         F: Fn(String) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = std::result::Result<Option<Value>, E>> + Send + 'static,
-        E: Into<BoxError>,
+        E: Into<BoxError> + 'static,
     {
-        let fetcher: Fetcher = Arc::new(move |key| {
-            let fut = fetcher(key);
-            async move { fut.await.map_err(Into::into) }.boxed()
-        });
-        CacheWarmingConfig {
-            enabled: true,
-            keys: keys.into_iter().map(Into::into).collect(),
-            namespace: CacheNamespace::General,
-            concurrency: 4,
-            ttl_policy: None,
-            refresh_existing: false,
-            fetcher,
-        }
+        Self::with_loader(keys, WarmLoader::from_async(fetcher))
     }
 
     /// Warms `keys` with a blocking `fetcher`, run on tokio's blocking pool.
@@ -92,23 +66,25 @@ impl CacheWarmingConfig {
         K: IntoIterator<Item = S>,
         S: Into<String>,
         F: Fn(&str) -> std::result::Result<Option<Value>, E> + Send + Sync + 'static,
-        E: Into<BoxError>,
+        E: Into<BoxError> + 'static,
     {
-        let fetcher = Arc::new(fetcher);
-        Self::new(keys, move |key: String| {
-            let fetcher = Arc::clone(&fetcher);
-            async move {
-                match tokio::task::spawn_blocking(move || fetcher(&key).map_err(Into::into)).await {
-                    Ok(result) => result,
-                    Err(join) => Err(BoxError::from(format!("the fetcher panicked: {join}"))),
-                }
-            }
-        })
+        Self::with_loader(keys, WarmLoader::from_sync(fetcher))
     }
 
-    /// Turns warming on or off (off: `warm_cache` reports every key skipped).
+    fn with_loader<K, S>(keys: K, loader: WarmLoader<Value>) -> Self
+    where
+        K: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        CacheWarmingConfig {
+            namespace: CacheNamespace::General,
+            warming: WarmingConfig::new(keys, loader).concurrency(4),
+        }
+    }
+
+    /// Turns warming on or off (off: a run does nothing and reports zeros).
     pub fn enabled(mut self, on: bool) -> Self {
-        self.enabled = on;
+        self.warming = self.warming.enabled(on);
         self
     }
 
@@ -120,25 +96,13 @@ impl CacheWarmingConfig {
 
     /// How many fetches run at once (at least 1).
     pub fn concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n;
-        self
-    }
-
-    /// Writes with this tier's TTL instead of the namespace's governance TTL.
-    pub fn ttl_policy(mut self, policy: TtlPolicy) -> Self {
-        self.ttl_policy = Some(policy);
-        self
-    }
-
-    /// Fetches keys that are already cached too (default: they are skipped).
-    pub fn refresh_existing(mut self, on: bool) -> Self {
-        self.refresh_existing = on;
+        self.warming = self.warming.concurrency(n);
         self
     }
 
     /// The keys.
     pub fn keys(&self) -> &[String] {
-        &self.keys
+        &self.warming.keys
     }
 
     /// The target namespace.
@@ -146,108 +110,59 @@ impl CacheWarmingConfig {
         self.namespace
     }
 
-    /// Checks the settings: `ErrorKind::InvalidConfig` naming the field.
+    /// Strata's warming configuration underneath.
+    pub fn warming(&self) -> &WarmingConfig<Value> {
+        &self.warming
+    }
+
+    /// Checks the settings: `ErrorKind::InvalidConfig` naming the field, or the namespace's
+    /// error.
     pub fn validate(&self) -> Result<()> {
-        if self.concurrency == 0 {
+        if self.warming.concurrency == 0 {
             return Err(Error::invalid_config(
                 "warmup_concurrency is 0; it must be at least 1",
             ));
         }
         self.namespace.namespace().map(|_| ())
     }
+
+    /// Hands this warming to a cache system: it warms the namespace's cache at start-up when
+    /// `CACHE_WARM_ON_STARTUP` is true, at `STRATA_WARM_INTERVAL` if set, and on
+    /// `CacheSystem::warm`.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use serde_json::json;
+    /// use strata::config::Config;
+    /// use strata::system::CacheSystem;
+    /// use strata_compat::{CacheNamespace, CacheWarmingConfig, UnifiedCacheManager};
+    ///
+    /// let config = Config::source()
+    ///     .env_vars([("CACHE_BACKEND", "memory"), ("CACHE_WARM_ON_STARTUP", "true")])
+    ///     .load()?;
+    /// let warming = CacheWarmingConfig::new(["k"], |k: String| async move { Ok::<_, std::io::Error>(Some(json!(k))) })
+    ///     .namespace(CacheNamespace::Metadata);
+    /// let system = warming.add_to(CacheSystem::builder(config))?.start().await?;
+    /// assert_eq!(system.startup_warming().await.map(|r| r.warmed), Some(1));
+    /// let cache = UnifiedCacheManager::from_system(&system)?;
+    /// assert_eq!(cache.get("k", CacheNamespace::Metadata).await?, Some(json!("k")));
+    /// # Ok::<(), strata::Error>(()) }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`CacheWarmingConfig::validate`].
+    pub fn add_to(self, builder: CacheSystemBuilder) -> Result<CacheSystemBuilder> {
+        self.validate()?;
+        Ok(builder.warming(self.namespace.as_str(), self.warming))
+    }
 }
 
-/// One key whose fetch or write failed.
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct WarmingFailure {
-    /// The key.
-    pub key: String,
-    /// Why.
-    pub error: String,
-}
-
-/// What one warming run did, keys in the configured order.
-#[non_exhaustive]
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct WarmingReport {
-    /// Keys fetched and written.
-    pub warmed: Vec<String>,
-    /// Keys already cached, or for which the fetcher returned `None` (or warming disabled).
-    pub skipped: Vec<String>,
-    /// Keys whose fetch or write failed (logged; the others continued).
-    pub failed: Vec<WarmingFailure>,
-}
-
-enum Outcome {
-    Warmed,
-    Skipped,
-    Failed(String),
-}
-
-/// Runs `config` once against `cache` (already in the config's namespace).
-pub(crate) async fn warm(
-    cache: &CompatCache,
-    config: &CacheWarmingConfig,
-) -> Result<WarmingReport> {
+/// Runs `config` once against `cache` (already in the config's namespace): Strata's warming
+/// over the cache's typed cache.
+pub(crate) async fn warm(cache: &CompatCache, config: &CacheWarmingConfig) -> Result<WarmReport> {
     config.validate()?;
-    let mut report = WarmingReport::default();
-    if !config.enabled {
-        report.skipped = config.keys.clone();
-        return Ok(report);
-    }
-    let ttl = config.ttl_policy.map(TtlPolicy::duration);
-    // Each fetch owns what it uses, so the run can be spawned (background warming).
-    let jobs = config.keys.clone().into_iter().enumerate().map(|(i, key)| {
-        let (cache, fetcher, refresh) = (
-            cache.clone(),
-            Arc::clone(&config.fetcher),
-            config.refresh_existing,
-        );
-        async move { (i, warm_one(cache, fetcher, refresh, key, ttl).await) }
-    });
-    let outcomes: Vec<(usize, Outcome)> = futures_util::stream::iter(jobs)
-        .buffer_unordered(config.concurrency)
-        .collect()
-        .await;
-    let mut outcomes = outcomes;
-    outcomes.sort_by_key(|(i, _)| *i);
-    for (i, outcome) in outcomes {
-        let key = config.keys[i].clone();
-        match outcome {
-            Outcome::Warmed => report.warmed.push(key),
-            Outcome::Skipped => report.skipped.push(key),
-            Outcome::Failed(error) => {
-                tracing::warn!(key = %key, error = %error, "cache warming: a key failed; the others continue");
-                report.failed.push(WarmingFailure { key, error });
-            }
-        }
-    }
-    Ok(report)
-}
-
-async fn warm_one(
-    cache: CompatCache,
-    fetcher: Fetcher,
-    refresh_existing: bool,
-    key: String,
-    ttl: Option<Duration>,
-) -> Outcome {
-    if !refresh_existing {
-        match cache.exists(&key).await {
-            Ok(true) => return Outcome::Skipped,
-            Ok(false) => {}
-            Err(e) => return Outcome::Failed(e.to_string()),
-        }
-    }
-    match fetcher(key.clone()).await {
-        Ok(None) => Outcome::Skipped,
-        Ok(Some(value)) => match cache.set(&key, value, ttl).await {
-            Ok(_) => Outcome::Warmed,
-            Err(e) => Outcome::Failed(e.to_string()),
-        },
-        Err(e) => Outcome::Failed(Error::from_loader(e).to_string()),
-    }
+    Ok(strata::warming::warm(cache.typed(), &config.warming).await)
 }
 
 /// A warming loop running in the background; dropping it (or [`BackgroundWarming::stop`])
@@ -255,7 +170,7 @@ async fn warm_one(
 #[derive(Debug)]
 pub struct BackgroundWarming {
     task: tokio::task::JoinHandle<()>,
-    runs: Arc<std::sync::atomic::AtomicU64>,
+    runs: Arc<AtomicU64>,
 }
 
 impl BackgroundWarming {
@@ -278,15 +193,13 @@ impl BackgroundWarming {
             )
             .with_operation("start_background_warming")
         })?;
-        let runs = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let runs = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&runs);
         let task = handle.spawn(async move {
             // Runs until the handle is stopped or dropped (which aborts this task).
             loop {
-                if let Err(e) = warm(&cache, &config).await {
-                    tracing::warn!(error = %e, "background cache warming failed");
-                }
-                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                strata::warming::warm(cache.typed(), &config.warming).await;
+                counter.fetch_add(1, Ordering::Relaxed);
                 tokio::time::sleep(interval).await;
             }
         });
@@ -295,7 +208,7 @@ impl BackgroundWarming {
 
     /// Warming runs completed so far.
     pub fn runs(&self) -> u64 {
-        self.runs.load(std::sync::atomic::Ordering::Relaxed)
+        self.runs.load(Ordering::Relaxed)
     }
 
     /// Stops the loop (a run in progress is abandoned; keys it wrote stay).

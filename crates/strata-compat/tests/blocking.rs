@@ -10,8 +10,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::json;
+use strata::config::{Backend, Config};
 use strata::{ErrorKind, HealthStatus, MemoryStore, RedisStore, StoreExt, TtlState};
-use strata_compat::{BlockingCache, CompatOptions};
+use strata_compat::{BlockingCache, CacheNamespace, CompatOptions};
 use strata_testkit::conformance::RunContext;
 use strata_testkit::redis_server::shared_redis_url;
 
@@ -202,7 +203,15 @@ fn a_slow_call_times_out_and_a_panicking_one_is_an_error() {
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Timeout);
         insta::assert_snapshot!("blocking_call_timeout", err.to_string());
-        let err = cache
+        // A roomy timeout for the panic: printing it (with RUST_BACKTRACE=1) can take longer
+        // than 50 ms, which would be a timeout instead.
+        let roomy = BlockingCache::with_timeout(
+            || async { Ok(MemoryStore::new().into_shared()) },
+            CompatOptions::new(),
+            Duration::from_secs(10),
+        )
+        .unwrap();
+        let err = roomy
             .call("boom", |_| async {
                 if true {
                     panic!("a bug in the caller's closure");
@@ -212,8 +221,49 @@ fn a_slow_call_times_out_and_a_panicking_one_is_an_error() {
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Backend);
         insta::assert_snapshot!("blocking_call_panicked", err.to_string());
-        // The wrapper keeps working after both.
+        // The wrappers keep working after both.
         assert!(cache.set("k", json!(1), None).unwrap());
+        assert!(roomy.set("k", json!(1), None).unwrap());
         drop(cache);
+        drop(roomy);
+    });
+}
+
+#[test]
+fn blocking_from_config_starts_its_own_system() {
+    bounded("from_config", || {
+        // BlockingCache::from_env() reads these from the process environment instead.
+        let config = Config::source()
+            .env_vars([("CACHE_BACKEND", "memory"), ("CACHE_SESSION_TTL", "120")])
+            .load()
+            .unwrap();
+        let cache = BlockingCache::from_config(
+            config,
+            CompatOptions::new().namespace(CacheNamespace::Session),
+        )
+        .unwrap();
+        assert!(cache.set("s", json!("ada"), None).unwrap());
+        assert_eq!(cache.get("s").unwrap(), Some(json!("ada")));
+        match cache.ttl("s").unwrap() {
+            TtlState::Remaining(d) => assert!(
+                d <= Duration::from_secs(120) && d > Duration::from_secs(110),
+                "{d:?}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        // The system is the wrapper's: its registry counts the calls.
+        let sets = cache
+            .call("stats", |c| async move { Ok(c.typed().counts().sets) })
+            .unwrap();
+        assert_eq!(sets, 1);
+        // A bad variable is an error, and no thread is left behind.
+        // Redis without an address: start validates and refuses.
+        let bad = Config {
+            backend: Backend::Redis,
+            ..Config::default()
+        };
+        let err = BlockingCache::from_config(bad, CompatOptions::new()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig, "{err}");
+        drop(cache); // shuts the system down within its shutdown timeout
     });
 }

@@ -10,7 +10,9 @@ use std::time::{Duration, UNIX_EPOCH};
 use common::{Backend, assert_ttl, backends};
 use serde_json::{Value, json};
 use strata::analytics::{AnalyticsLayer, Status};
+use strata::config::Config;
 use strata::governance::{GovernanceLayer, PolicySource};
+use strata::system::CacheSystem;
 use strata::{
     ErrorKind, HealthStatus, InvalidationReason, Key, ManualClock, Namespace, Store, StoreExt,
     TtlState,
@@ -18,6 +20,7 @@ use strata::{
 use strata_compat::{
     CacheFactory, CacheManagerCompat, CacheNamespace, CacheType, CacheWarmingConfig, CompatCache,
     CompatOptions, EnhancedCacheManagerCompat, TtlPolicy, UnifiedCacheManager, WorkflowCache,
+    parse_cache_type,
 };
 
 /// Options whose analytics run on a manual clock and time every operation, so latencies
@@ -510,10 +513,14 @@ async fn unified_configure_warming_and_warm() {
         .namespace(CacheNamespace::Metadata)
         .concurrency(2);
         m.configure_warming(config).unwrap();
-        let report = m.warm_cache().await.unwrap();
-        assert_eq!(report.warmed, ["a", "b"], "{}", b.name);
-        assert_eq!(report.skipped, ["cached", "none"]);
-        assert_eq!(report.failed.len(), 1);
+        let mut report = m.warm_cache().await.unwrap();
+        assert_eq!(
+            (report.warmed, report.skipped, report.failed),
+            (2, 2, 1),
+            "{}",
+            b.name
+        );
+        report.elapsed_ms = 0; // timing varies
         insta::assert_json_snapshot!("warming_report", report);
         assert_eq!(
             calls.load(Ordering::SeqCst),
@@ -532,12 +539,11 @@ async fn unified_configure_warming_and_warm() {
             .await
             .unwrap();
         assert_ttl(&b, ttl, Duration::from_secs(1800));
-        // A blocking fetcher, and a zero concurrency refused.
+        // A blocking fetcher (the general namespace's TTL), and a zero concurrency refused.
         let sync =
-            CacheWarmingConfig::from_sync(["s"], |k: &str| Ok::<_, std::io::Error>(Some(json!(k))))
-                .ttl_policy(TtlPolicy::Short);
+            CacheWarmingConfig::from_sync(["s"], |k: &str| Ok::<_, std::io::Error>(Some(json!(k))));
         m.configure_warming(sync).unwrap();
-        assert_eq!(m.warm_cache().await.unwrap().warmed, ["s"]);
+        assert_eq!(m.warm_cache().await.unwrap().warmed, 1);
         assert_ttl(
             &b,
             m.cache(CacheNamespace::General)
@@ -545,8 +551,10 @@ async fn unified_configure_warming_and_warm() {
                 .ttl("s")
                 .await
                 .unwrap(),
-            Duration::from_secs(300),
+            Duration::from_secs(1800),
         );
+        // Warming writes go through the registry's cache of the namespace: it counts them.
+        assert_eq!(m.registry().stats_all().caches["metadata"].counts.sets, 3);
         let zero = CacheWarmingConfig::from_sync(["s"], |_: &str| Ok::<_, std::io::Error>(None))
             .concurrency(0);
         let err = m.configure_warming(zero).unwrap_err();
@@ -561,8 +569,7 @@ async fn unified_background_warming() {
         let m = manager(&b);
         let config = CacheWarmingConfig::new(["k"], |k: String| async move {
             Ok::<_, std::io::Error>(Some(json!(k)))
-        })
-        .refresh_existing(true);
+        });
         m.configure_warming(config).unwrap();
         let warming = m
             .start_background_warming(Duration::from_millis(10))
@@ -872,7 +879,7 @@ async fn manager_warm_cache() {
             |k: String| async move { Ok::<_, std::io::Error>(Some(json!({ "for": k }))) },
         );
         let report = m.warm_cache(config).await.unwrap();
-        assert_eq!(report.warmed, ["system_metrics", "memory_insights"]);
+        assert_eq!(report.warmed, 2);
         assert_eq!(
             m.get("memory_insights", Value::Null).await.unwrap(),
             json!({"for": "memory_insights"})
@@ -948,7 +955,7 @@ async fn factory_create_cache_per_type_ttls() {
         for (t, secs) in expected {
             let cache = factory.create_cache(t).unwrap();
             assert_eq!(cache.default_ttl(), Some(Duration::from_secs(secs)), "{t}");
-            cache.set("k", json!(t.as_str()), None).await.unwrap();
+            cache.set("k", json!(t.name()), None).await.unwrap();
             assert_ttl(&b, cache.ttl("k").await.unwrap(), Duration::from_secs(secs));
         }
         assert_eq!(
@@ -1119,13 +1126,23 @@ async fn factory_stats_all_and_health_all() {
         sessions.set("s", json!(1), None).await.unwrap();
         sessions.get("s").await.unwrap();
         sessions.get("gone").await.unwrap();
-        let all = factory.get_stats_all().await.unwrap();
-        assert_eq!(all.aggregate.total_entries, 2, "{}", b.name);
-        assert_eq!(all.aggregate.overall_hit_rate, Some(0.5));
-        assert_eq!(all.caches[&CacheType::Session].cache_hits, 1);
+        // The registry's figures: every type present, the sums, the hit ratio.
+        let all = factory.get_stats_all().unwrap();
+        assert_eq!(all.caches.len(), 5, "{}: {:?}", b.name, all.caches.keys());
+        assert_eq!(all.total.sets, 2);
+        assert_eq!((all.total.hits, all.total.misses), (1, 1));
+        assert_eq!(all.hit_ratio, Some(0.5));
+        assert_eq!(all.caches["session"].counts.hits, 1);
+        assert_eq!(all.caches["session"].ttl_seconds, Some(300.0));
+        assert_eq!(
+            all.caches,
+            factory.registry().stats_all().caches,
+            "one place adds up"
+        );
         let health = factory.health_check_all().await.unwrap();
-        assert_eq!(health.overall_status, HealthStatus::Healthy);
+        assert_eq!(health.status, HealthStatus::Healthy);
         assert_eq!(health.caches.len(), 5);
+        assert_eq!(health.caches["session"].hit_ratio, Some(0.5));
         b.cleanup().await;
     }
 }
@@ -1133,11 +1150,20 @@ async fn factory_stats_all_and_health_all() {
 #[test]
 fn cache_type_parse() {
     assert_eq!(
-        "model_registry".parse::<CacheType>().unwrap(),
+        parse_cache_type("model_registry").unwrap(),
         CacheType::ModelRegistry
     );
-    assert_eq!("Session".parse::<CacheType>().unwrap(), CacheType::Session);
-    let err = "sessions".parse::<CacheType>().unwrap_err();
+    assert_eq!(
+        parse_cache_type("MODEL-REGISTRY").unwrap(),
+        CacheType::ModelRegistry
+    );
+    assert_eq!(parse_cache_type("Session").unwrap(), CacheType::Session);
+    assert_eq!(
+        CacheType::Session,
+        strata::CacheType::Session,
+        "the one type"
+    );
+    let err = parse_cache_type("sessions").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     insta::assert_snapshot!("unknown_cache_type", err.to_string());
 }
@@ -1168,16 +1194,281 @@ async fn deprecated_aliases_still_work() {
     }
 }
 
-// ---- environment variables (code equivalents until the umbrella's configuration lands) ----------
+// ---- environment variables: the umbrella's configuration, through `from_system` --------------------
+
+/// A cache system from these variables (given as a list: the process environment is left
+/// alone), as `CacheSystem::from_env()` would start it.
+async fn system_from(vars: &[(&str, &str)]) -> CacheSystem {
+    let config = Config::source()
+        .env_vars(vars.iter().copied())
+        .load()
+        .expect("config");
+    CacheSystem::start(config).await.expect("system")
+}
+
+/// The variables that put a system on the shared Redis server under the backend's prefix.
+fn on_redis<'a>(b: &'a Backend, url: &'a str) -> [(&'static str, &'a str); 2] {
+    [
+        ("REDIS_URL", url),
+        ("STRATA_REDIS_PREFIX", b.prefix.as_deref().expect("prefix")),
+    ]
+}
+
+/// A TTL a write got on a store keeping real time: at most `secs`, and close to it.
+fn assert_about(ttl: TtlState, secs: u64) {
+    match ttl {
+        TtlState::Remaining(d) => assert!(
+            d <= Duration::from_secs(secs) && d > Duration::from_secs(secs.saturating_sub(10)),
+            "{d:?} is not about {secs} s"
+        ),
+        other => panic!("{other:?}, expected about {secs} s"),
+    }
+}
+
+async fn stop(system: &CacheSystem) {
+    let report = system.shutdown(Duration::from_secs(5)).await;
+    assert_eq!(report.tasks_aborted, 0, "{report:?}");
+}
 
 #[tokio::test]
-async fn env_redis_url_builds_the_store() {
-    // REDIS_URL → RedisStore::builder().url(REDIS_URL): the Redis half of `backends()` is
-    // exactly that; here the manager over it reads and writes through the server.
+async fn env_cache_type_ttl_from_config() {
+    // CACHE_<TYPE>_TTL read by the configuration: the registry gives the type's cache that TTL.
+    let system = system_from(&[
+        ("CACHE_BACKEND", "memory"),
+        ("CACHE_MODEL_REGISTRY_TTL", "900"),
+        ("CACHE_SESSION_TTL", "1m"),
+    ])
+    .await;
+    let factory = CacheFactory::from_system(&system).unwrap();
+    let registry = factory.create_cache(CacheType::ModelRegistry).unwrap();
+    assert_eq!(registry.default_ttl(), Some(Duration::from_secs(900)));
+    registry.set("k", json!(1), None).await.unwrap();
+    assert_about(registry.ttl("k").await.unwrap(), 900);
+    let sessions = factory.create_session_cache().unwrap();
+    sessions.set("s", json!(1), None).await.unwrap();
+    assert_about(sessions.ttl("s").await.unwrap(), 60);
+    // The factory's caches are the system's: its stats_all counts them.
+    let all = system.stats_all();
+    assert_eq!(all.caches["model_registry"].ttl_seconds, Some(900.0));
+    assert_eq!(all.caches["session"].counts.sets, 1);
+    stop(&system).await;
+}
+
+#[tokio::test]
+async fn env_cache_backend_selects_the_store() {
+    let memory = system_from(&[("CACHE_BACKEND", "memory")]).await;
+    assert_eq!(memory.backend(), "memory");
+    let m = UnifiedCacheManager::from_system(&memory).unwrap();
+    m.set("k", json!("in memory"), CacheNamespace::General, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        m.get("k", CacheNamespace::General).await.unwrap(),
+        Some(json!("in memory"))
+    );
+    assert_eq!(m.system().map(CacheSystem::backend), Some("memory"));
+    // The system's own layers serve the manager (one analytics layer counts both).
+    assert_eq!(m.get_analytics().unified_cache.hits, 1);
+    assert_eq!(memory.stats_all().caches["general"].counts.hits, 1);
+    stop(&memory).await;
+
+    let err = Config::source()
+        .env_vars([("CACHE_BACKEND", "floppy")])
+        .load()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+    insta::assert_snapshot!("unknown_backend", err.to_string());
+
     let Some(b) = common::redis().await else {
         return;
     };
-    let m = manager(&b);
+    let url = strata_testkit::redis_server::shared_redis_url().expect("url");
+    let [u, p] = on_redis(&b, &url);
+    let redis = system_from(&[("CACHE_BACKEND", "redis"), u, p]).await;
+    assert_eq!(redis.backend(), "redis");
+    let m = UnifiedCacheManager::from_system(&redis).unwrap();
+    m.set("k", json!("on redis"), CacheNamespace::General, None)
+        .await
+        .unwrap();
+    let raw = b.redis.as_ref().unwrap();
+    assert!(raw.get(&key("general", "k")).await.unwrap().is_some());
+    stop(&redis).await;
+    b.cleanup().await;
+}
+
+#[tokio::test]
+async fn env_cache_enabled_false_disables_caching() {
+    let system = system_from(&[("CACHE_ENABLED", "false"), ("CACHE_BACKEND", "memory")]).await;
+    assert_eq!(system.backend(), "disabled");
+    let m = UnifiedCacheManager::from_system(&system).unwrap();
+    // Calls succeed and store nothing: loaders run every time, nothing errors.
+    m.set("k", json!(1), CacheNamespace::General, None)
+        .await
+        .unwrap();
+    assert_eq!(m.get("k", CacheNamespace::General).await.unwrap(), None);
+    m.cache_curve_data(json!([1]), "CAISO", "RT", "Z1")
+        .await
+        .unwrap();
+    assert_eq!(m.get_curve_data("CAISO", "RT", "Z1").await.unwrap(), None);
+    let factory = CacheFactory::from_unified(m.clone());
+    let health = factory.health_check_all().await.unwrap();
+    assert_eq!(health.status, HealthStatus::Healthy);
+    assert_eq!(health.store.backend, "disabled");
+    assert_eq!(factory.get_stats_all().unwrap().total.misses, 2);
+    stop(&system).await;
+}
+
+#[tokio::test]
+async fn env_redis_host_and_port() {
+    let Some(b) = common::redis().await else {
+        return;
+    };
+    let url = strata_testkit::redis_server::shared_redis_url().expect("url");
+    let authority = url
+        .trim_start_matches("redis://")
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    let (host, port) = authority.rsplit_once(':').expect("host:port in the URL");
+    let prefix = b.prefix.clone().expect("prefix");
+    let system = system_from(&[
+        ("CACHE_BACKEND", "redis"),
+        ("REDIS_HOST", host),
+        ("REDIS_PORT", port),
+        ("STRATA_REDIS_PREFIX", &prefix),
+    ])
+    .await;
+    assert!(
+        system.description().contains(authority),
+        "{}",
+        system.description()
+    );
+    let cache = CacheFactory::from_system(&system)
+        .unwrap()
+        .create_tool_cache()
+        .unwrap();
+    cache.set("t", json!("tool"), None).await.unwrap();
+    let raw = b.redis.as_ref().unwrap();
+    assert!(raw.get(&key("tool", "t")).await.unwrap().is_some());
+    assert_ttl(&b, cache.ttl("t").await.unwrap(), Duration::from_secs(3600));
+    stop(&system).await;
+    b.cleanup().await;
+}
+
+#[tokio::test]
+async fn env_cache_l1_size_ratio() {
+    // Out of range: one InvalidConfig naming the variable, nothing started.
+    let err = Config::source()
+        .env_vars([("CACHE_L1_SIZE_RATIO", "1.5")])
+        .load()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+    insta::assert_snapshot!("bad_l1_size_ratio", err.to_string());
+
+    let Some(b) = common::redis().await else {
+        return;
+    };
+    let url = strata_testkit::redis_server::shared_redis_url().expect("url");
+    let [u, p] = on_redis(&b, &url);
+    let system = system_from(&[
+        ("CACHE_BACKEND", "multi_tier"),
+        ("CACHE_MAX_MEMORY_SIZE", "1000"),
+        ("CACHE_L1_SIZE_RATIO", "0.25"),
+        u,
+        p,
+    ])
+    .await;
+    assert_eq!(system.backend(), "multi_tier");
+    assert!(
+        system.description().contains("memory L1 (250 entries)"),
+        "{}",
+        system.description()
+    );
+    let m = UnifiedCacheManager::from_system(&system).unwrap();
+    m.cache_metadata(json!({"v": 1}), "kind", "id")
+        .await
+        .unwrap();
+    // Written through to L2.
+    let raw = b.redis.as_ref().unwrap();
+    assert!(
+        raw.get(&key("metadata", "kind:id"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        m.get_metadata("kind", "id").await.unwrap(),
+        Some(json!({"v": 1}))
+    );
+    stop(&system).await;
+    b.cleanup().await;
+}
+
+#[tokio::test]
+async fn env_cache_warm_on_startup() {
+    let warming = || {
+        CacheWarmingConfig::new(["a", "b"], |k: String| async move {
+            Ok::<_, std::io::Error>(Some(json!({ "warmed": k })))
+        })
+        .namespace(CacheNamespace::Metadata)
+    };
+    let config = |on: &str| {
+        Config::source()
+            .env_vars([("CACHE_BACKEND", "memory"), ("CACHE_WARM_ON_STARTUP", on)])
+            .load()
+            .unwrap()
+    };
+    // true: the system warms the older config's keys as it starts.
+    let system = warming()
+        .add_to(CacheSystem::builder(config("true")))
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let report = system.startup_warming().await.expect("a start-up warming");
+    assert_eq!((report.warmed, report.failed), (2, 0));
+    let m = UnifiedCacheManager::from_system(&system).unwrap();
+    assert_eq!(
+        m.get("a", CacheNamespace::Metadata).await.unwrap(),
+        Some(json!({"warmed": "a"}))
+    );
+    assert_about(
+        m.cache(CacheNamespace::Metadata)
+            .unwrap()
+            .ttl("b")
+            .await
+            .unwrap(),
+        1800,
+    );
+    stop(&system).await;
+
+    // false: nothing at start-up; `warm()` runs it on demand.
+    let system = warming()
+        .add_to(CacheSystem::builder(config("false")))
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(system.startup_warming().await, None);
+    let m = UnifiedCacheManager::from_system(&system).unwrap();
+    assert_eq!(m.get("a", CacheNamespace::Metadata).await.unwrap(), None);
+    assert_eq!(system.warm().await.warmed, 2);
+    stop(&system).await;
+}
+
+#[tokio::test]
+async fn env_redis_url_builds_the_store() {
+    // REDIS_URL → the system's Redis store; the manager over it reads and writes through
+    // the server.
+    let Some(b) = common::redis().await else {
+        return;
+    };
+    let url = strata_testkit::redis_server::shared_redis_url().expect("url");
+    let [u, p] = on_redis(&b, &url);
+    // `auto` picks Redis when an address is set and answers.
+    let system = system_from(&[u, p]).await;
+    assert_eq!(system.backend(), "redis");
+    let m = UnifiedCacheManager::from_system(&system).unwrap();
     m.set("k", json!("via redis"), CacheNamespace::General, None)
         .await
         .unwrap();
@@ -1189,12 +1480,22 @@ async fn env_redis_url_builds_the_store() {
         .await
         .unwrap();
     assert!(raw.is_some());
+    stop(&system).await;
     b.cleanup().await;
 }
 
 #[tokio::test]
 async fn env_max_memory_size_and_eviction_policy() {
-    // CACHE_MAX_MEMORY_SIZE=100, CACHE_EVICTION_POLICY=lru → MemoryStore::builder().max_entries(100).eviction_policy(Lru).
+    // CACHE_MAX_MEMORY_SIZE=100, CACHE_EVICTION_POLICY=lru → the system's memory store.
+    let system = system_from(&[
+        ("CACHE_BACKEND", "memory"),
+        ("CACHE_MAX_MEMORY_SIZE", "100"),
+        ("CACHE_EVICTION_POLICY", "lru"),
+    ])
+    .await;
+    assert_eq!(system.description(), "memory (100 entries, lru eviction)");
+    stop(&system).await;
+    // The same store in code: MemoryStore::builder().max_entries(100).eviction_policy(Lru).
     let store = strata::MemoryStore::builder()
         .max_entries(100)
         .eviction_policy(strata::EvictionPolicy::Lru)
@@ -1213,4 +1514,89 @@ async fn env_max_memory_size_and_eviction_policy() {
         Some(json!(149)),
         "the newest stays under LRU"
     );
+}
+
+#[test]
+fn env_redis_cluster_names_the_seeds() {
+    // REDIS_CLUSTER=true: the Redis URL is a cluster seed; a list names the seeds.
+    let config = Config::source()
+        .env_vars([
+            ("REDIS_URL", "redis://10.0.0.1:7000"),
+            ("REDIS_CLUSTER", "true"),
+        ])
+        .load()
+        .unwrap();
+    assert_eq!(
+        config.redis.cluster_seeds(),
+        Some(vec!["redis://10.0.0.1:7000".to_owned()])
+    );
+    let config = Config::source()
+        .env_vars([("REDIS_CLUSTER", "10.0.0.1:7000,10.0.0.2:7000")])
+        .load()
+        .unwrap();
+    assert_eq!(config.redis.cluster_seeds().map(|s| s.len()), Some(2));
+}
+
+/// Every row of docs/migration.md names tests that exist (the check the document promises).
+#[test]
+fn every_migration_row_names_a_test() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(dir.join("../../docs/migration.md")).unwrap();
+    let mut sources = String::new();
+    for entry in std::fs::read_dir(dir.join("tests")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            sources.push_str(&std::fs::read_to_string(path).unwrap());
+        }
+    }
+    let mut rows = 0;
+    for line in doc.lines().filter(|l| l.starts_with('|')) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let Some(last) = cells.iter().rev().find(|c| !c.is_empty()) else {
+            continue;
+        };
+        if *last == "test" || last.starts_with("---") || !line.contains('`') {
+            continue;
+        }
+        // The key-layout table has no test column; its rows are covered by the helpers' tests.
+        if !doc_has_test_column(&doc, line) {
+            continue;
+        }
+        rows += 1;
+        let names: Vec<&str> = last
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|n| {
+                n.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            })
+            .collect();
+        assert!(!names.is_empty(), "a row without a test: {line}");
+        for name in names {
+            assert!(
+                sources.contains(&format!("fn {name}(")),
+                "docs/migration.md names `{name}`, which is not a test in tests/"
+            );
+        }
+    }
+    assert!(rows >= 40, "only {rows} rows checked");
+}
+
+/// True when the table holding `line` has a `test` column.
+fn doc_has_test_column(doc: &str, line: &str) -> bool {
+    let mut header = "";
+    for l in doc.lines() {
+        if !l.starts_with('|') {
+            header = "";
+            continue;
+        }
+        if header.is_empty() {
+            header = l;
+        }
+        if l == line {
+            return header.trim_end().ends_with("| test |");
+        }
+    }
+    false
 }
