@@ -217,6 +217,13 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
         self.inner.coherence.as_ref().is_none_or(|c| c.serving())
     }
 
+    /// True when an L1 hit of `entry` may answer. With coherence, a value with a time to
+    /// idle is read from L2, whose idle window every node's reads must renew (an L1 hit
+    /// would let it expire in L2, and tracking would then evict it everywhere).
+    fn l1_answers(&self, entry: &Entry) -> bool {
+        self.inner.coherence.is_none() || entry.meta().tti.is_none()
+    }
+
     /// The L1 store.
     pub fn l1(&self) -> &L1 {
         &self.inner.l1
@@ -363,7 +370,13 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
         let coherent = self.inner.coherence.as_deref();
         let serving = coherent.is_none_or(Shared::serving);
         let mut out = if serving {
-            self.inner.l1.get_many(keys).await?
+            let mut hits = self.inner.l1.get_many(keys).await?;
+            for hit in &mut hits {
+                if hit.as_ref().is_some_and(|e| !self.l1_answers(e)) {
+                    *hit = None;
+                }
+            }
+            hits
         } else {
             // L1 is bypassed until the bus and tracking are back.
             vec![None; keys.len()]
@@ -594,7 +607,7 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
             return Now::Pending;
         }
         match self.inner.l1.get_now(key) {
-            Now::Ready(Some(hit)) => {
+            Now::Ready(Some(hit)) if self.l1_answers(&hit) => {
                 add(&self.inner.counters.l1_hits, 1);
                 self.count_stale(&hit);
                 Now::Ready(Some(hit))
@@ -608,6 +621,7 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
         // The hot path: an in-process L1 answers without a batch or an await.
         if self.l1_usable()
             && let Now::Ready(Some(hit)) = self.inner.l1.get_now(key)
+            && self.l1_answers(&hit)
         {
             add(&self.inner.counters.l1_hits, 1);
             self.count_stale(&hit);
@@ -812,7 +826,42 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
     }
 
     fn scan(&self, namespace: &Namespace, pattern: &Pattern) -> BoxStream<'static, Result<Key>> {
-        self.inner.l2.scan(namespace, pattern)
+        let keys = self.inner.l2.scan(namespace, pattern);
+        if self
+            .inner
+            .coherence
+            .as_ref()
+            .is_none_or(|c| c.fences.is_none())
+        {
+            return keys;
+        }
+        // With fenced fills, a deleted key keeps a tombstone for the fence TTL, which SCAN
+        // lists: keep only keys that read as present (one batched L2 read per 100 keys).
+        use futures_util::StreamExt;
+        let store = self.clone();
+        keys.chunks(100)
+            .then(move |chunk| {
+                let store = store.clone();
+                async move {
+                    let (keys, mut errors): (Vec<_>, Vec<_>) =
+                        chunk.into_iter().partition(Result::is_ok);
+                    let keys: Vec<Key> = keys.into_iter().flatten().collect();
+                    let present = match store.inner.l2.get_many(&keys).await {
+                        Ok(found) => keys
+                            .into_iter()
+                            .zip(found)
+                            .filter(|(_, f)| f.is_some())
+                            .map(|(k, _)| Ok(k))
+                            .collect(),
+                        Err(e) => vec![Err(e)],
+                    };
+                    let mut out: Vec<Result<Key>> = present;
+                    out.append(&mut errors);
+                    futures_util::stream::iter(out)
+                }
+            })
+            .flatten()
+            .boxed()
     }
 
     async fn invalidate(&self, req: &Invalidation) -> Result<u64> {
