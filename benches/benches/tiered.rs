@@ -235,9 +235,8 @@ async fn invalidation_lag(url: &str, writes: usize) -> strata_tiered::LagSummary
     }
     let (a, b) = (&nodes[0], &nodes[1]);
     let key = Key::new(&Namespace::new("lag").expect("ns"), "k").expect("key");
-    let applied = |n: &TieredStore<MemoryStore, RedisStore>| {
-        n.coherence_stats().map_or(0, |s| s.lag.samples)
-    };
+    let applied =
+        |n: &TieredStore<MemoryStore, RedisStore>| n.coherence_stats().map_or(0, |s| s.lag.samples);
     b.reset_invalidation_lag();
     for i in 0..writes {
         let before = applied(b);
