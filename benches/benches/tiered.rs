@@ -10,6 +10,11 @@
 //! - `tiered.stampede_loader_calls` and `tiered.stampede_loader_calls_nolock` (calls, lower
 //!   is better, no peers): loader calls for 1,000 concurrent misses of one key over 3 nodes,
 //!   with and without the distributed stampede lock.
+//! - `tiered.invalidation_lag_p50_ms` and `tiered.invalidation_lag_p99_ms` (ms, lower is
+//!   better, no peers; goal p99 < 5 ms): two coherent nodes (`Coherence::over` the server,
+//!   each with its own connections) over loopback; node A writes a key node B holds, one
+//!   write at a time, and B's histogram of publish-to-applied lag gives the quantiles
+//!   (detail: samples, p90, p99.9, max).
 //!
 //! Run through `cargo xtask bench`; see `benches/README.md`.
 
@@ -26,7 +31,7 @@ use strata_core::load::{LoadEngine, LoadOptions, StampedeLock};
 use strata_core::{CodecId, Key, Namespace, SetOptions, Store, ValueCodec};
 use strata_memory::MemoryStore;
 use strata_redis::RedisStore;
-use strata_tiered::TieredStore;
+use strata_tiered::{Coherence, TieredStore};
 use tokio::runtime::Runtime;
 
 const KEYS: usize = 1_000;
@@ -38,6 +43,8 @@ fn main() {
         "tiered.l2_hit_promote",
         "tiered.stampede_loader_calls",
         "tiered.stampede_loader_calls_nolock",
+        "tiered.invalidation_lag_p50_ms",
+        "tiered.invalidation_lag_p99_ms",
     ];
     if names.iter().any(|n| runner.wants(n)) {
         match std::env::var("STRATA_REDIS_URL") {
@@ -49,6 +56,7 @@ fn main() {
                     .expect("a tokio runtime");
                 hits(&mut runner, &rt, &url);
                 stampedes(&mut runner, &rt, &url);
+                lag(&mut runner, &rt, &url);
             }
             _ => eprintln!(
                 "skipping tiered.* records: STRATA_REDIS_URL is not set (run `cargo xtask bench`)"
@@ -203,6 +211,70 @@ fn stampedes(runner: &mut Runner, rt: &Runtime, url: &str) {
             let prefix = format!("bench-stampede-{with_lock}");
             let calls = rt.block_on(stampede(url, &prefix, with_lock));
             runner.emit(Record::new(name, "calls", false, calls as f64));
+        }
+    }
+}
+
+/// Writes on node A measured as applied on node B (sequential: each write waits until B
+/// applied it, so the lag is the path's, not a queue's).
+async fn invalidation_lag(url: &str, writes: usize) -> strata_tiered::LagSummary {
+    let mut nodes = Vec::new();
+    for _ in 0..2 {
+        let l2 = RedisStore::builder()
+            .url(url)
+            .prefix("bench-lag")
+            .connect()
+            .await
+            .expect("a store on the bench server");
+        let node = TieredStore::builder(MemoryStore::new(), l2.clone())
+            .coherence(Coherence::over(&l2))
+            .expect("coherence settings")
+            .build();
+        assert!(node.wait_coherent(Duration::from_secs(10)).await);
+        nodes.push(node);
+    }
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let key = Key::new(&Namespace::new("lag").expect("ns"), "k").expect("key");
+    let applied =
+        |n: &TieredStore<MemoryStore, RedisStore>| n.coherence_stats().map_or(0, |s| s.lag.samples);
+    b.reset_invalidation_lag();
+    for i in 0..writes {
+        let before = applied(b);
+        a.set(&key, Bytes::from(format!("v{i}")), SetOptions::new())
+            .await
+            .expect("a write");
+        // Bounded: 2 s per write at most.
+        for _ in 0..20_000 {
+            if applied(b) > before {
+                break;
+            }
+            tokio::time::sleep(Duration::from_micros(100)).await;
+        }
+    }
+    let lag = b.coherence_stats().expect("coherence is on").lag;
+    let _ = a.l2().invalidate(&strata_core::Invalidation::all()).await;
+    lag
+}
+
+fn lag(runner: &mut Runner, rt: &Runtime, url: &str) {
+    let names = [
+        "tiered.invalidation_lag_p50_ms",
+        "tiered.invalidation_lag_p99_ms",
+    ];
+    if !names.iter().any(|n| runner.wants(n)) {
+        return;
+    }
+    let writes = if runner.is_benchmarking() { 5_000 } else { 100 };
+    let lag = rt.block_on(invalidation_lag(url, writes));
+    for (name, value) in [(names[0], lag.p50_ms), (names[1], lag.p99_ms)] {
+        if runner.wants(name) {
+            runner.emit(
+                Record::new(name, "ms", false, value)
+                    .detail("samples", lag.samples as f64)
+                    .detail("p90_ms", lag.p90_ms)
+                    .detail("p999_ms", lag.p999_ms)
+                    .detail("max_ms", lag.max_ms),
+            );
         }
     }
 }

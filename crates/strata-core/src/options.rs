@@ -107,6 +107,10 @@ pub struct SetOptions {
     /// physical expiry this much later), so a load that fails can still answer with it.
     /// Ignored without a TTL.
     pub stale_for: Option<Duration>,
+    /// A read-through fill: the value was loaded from the source after a miss (the load
+    /// engine sets it). Plain stores ignore it; a coherent tiered store writes a fill only if
+    /// nothing invalidated the key since its miss (a fenced fill) and never broadcasts it.
+    pub fill: bool,
 }
 
 impl SetOptions {
@@ -188,6 +192,12 @@ impl SetOptions {
         self
     }
 
+    /// Marks the write as a read-through fill (see [`SetOptions::fill`](#structfield.fill)).
+    pub fn as_fill(mut self) -> Self {
+        self.fill = true;
+        self
+    }
+
     /// Validates the TTL and time to idle.
     pub fn validate(&self) -> Result<()> {
         if let Some(ttl) = self.ttl {
@@ -222,6 +232,7 @@ impl fmt::Debug for SetOptions {
             .field("fingerprint", &self.fingerprint)
             .field("decoded", &self.decoded.is_some())
             .field("stale_for", &self.stale_for)
+            .field("fill", &self.fill)
             .finish()
     }
 }

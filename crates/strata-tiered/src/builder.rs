@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use strata_core::{GetWithTtl, Namespace, SharedClock, SharedStore, Store, SystemClock};
 
+use crate::coherence::Coherence;
 use crate::promotion::Promotion;
 use crate::store::{Settings, TieredStore};
 use crate::write_back::{WriteBack, WriteBackConfig};
@@ -19,6 +20,7 @@ pub struct TieredBuilder<L1, L2> {
     write_back: Option<WriteBack>,
     fallback: Option<SharedStore>,
     pressure: Option<(u64, f64)>,
+    coherence: Option<(Coherence, tokio::runtime::Handle)>,
 }
 
 impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
@@ -33,6 +35,7 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
             write_back: None,
             fallback: None,
             pressure: None,
+            coherence: None,
         }
     }
 }
@@ -72,6 +75,29 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredBuilder<L1, L2> {
         self
     }
 
+    /// Keeps L1 coherent with the other nodes sharing L2: invalidations go out on the bus
+    /// and come in from it, key tracking (where given and available) evicts what any client
+    /// writes, and fills are fenced (see docs/consistency.md). The store starts two tasks on
+    /// the current tokio runtime, and bypasses L1 until its subscriptions are up
+    /// ([`TieredStore::wait_coherent`]).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidConfig` outside a tokio runtime, with a zero interval or TTL, or with
+    /// write-back (coherence publishes after the L2 write, which write-back defers).
+    pub fn coherence(mut self, coherence: Coherence) -> strata_core::Result<Self> {
+        let runtime = coherence.validate()?;
+        if self.write_back.is_some() {
+            return Err(strata_core::Error::new(
+                strata_core::ErrorKind::InvalidConfig,
+                "coherence needs write-through: write-back defers L2 writes past the \
+                 invalidations other nodes would act on",
+            ));
+        }
+        self.coherence = Some((coherence, runtime));
+        Ok(self)
+    }
+
     /// The store.
     pub fn build(self) -> TieredStore<L1, L2> {
         let settings = Settings {
@@ -81,6 +107,7 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredBuilder<L1, L2> {
             write_back: self.write_back,
             fallback: self.fallback,
             pressure: self.pressure,
+            coherence: self.coherence,
         };
         TieredStore::new(self.l1, self.l2, settings)
     }
@@ -94,8 +121,15 @@ impl<L1: Store, L2: Store + GetWithTtl + Clone> TieredBuilder<L1, L2> {
     ///
     /// # Errors
     ///
-    /// `InvalidConfig` outside a tokio runtime, or with a zero queue or batch.
+    /// `InvalidConfig` outside a tokio runtime, with a zero queue or batch, or together with
+    /// coherence.
     pub fn write_back(mut self, config: WriteBackConfig) -> strata_core::Result<Self> {
+        if self.coherence.is_some() {
+            return Err(strata_core::Error::new(
+                strata_core::ErrorKind::InvalidConfig,
+                "write-back cannot be combined with coherence, which needs write-through",
+            ));
+        }
         self.write_back = Some(WriteBack::start(self.l2.clone(), config)?);
         Ok(self)
     }

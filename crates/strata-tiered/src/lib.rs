@@ -35,11 +35,13 @@
 #![forbid(unsafe_code)]
 
 mod builder;
+mod coherence;
 mod promotion;
 mod store;
 mod write_back;
 
 pub use builder::TieredBuilder;
+pub use coherence::{Coherence, CoherenceStats, LagSummary};
 pub use promotion::Promotion;
 pub use store::{TierStats, TieredStore};
 pub use write_back::{FlushReport, WriteBackConfig};

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
@@ -12,6 +13,7 @@ use strata_core::{
     Store, StoreInfo, StoreStats, Ttl, TtlState,
 };
 
+use crate::coherence::{self, CoherenceStats, Generation, Local, Shared};
 use crate::promotion::{Promotion, Tracker};
 use crate::write_back::{FlushReport, WriteBack};
 
@@ -37,6 +39,8 @@ pub struct TierStats {
     pub fallback_reads: u64,
     /// L2 hits not promoted because L1 was past its memory-pressure threshold.
     pub promotions_under_pressure: u64,
+    /// Values served past their logical expiry (fail-safe copies, marked stale).
+    pub stale_served: u64,
 }
 
 #[derive(Debug, Default)]
@@ -49,6 +53,7 @@ struct Counters {
     l2_errors: AtomicU64,
     fallback_reads: AtomicU64,
     promotions_under_pressure: AtomicU64,
+    stale_served: AtomicU64,
     sets: AtomicU64,
 }
 
@@ -68,6 +73,8 @@ struct Inner<L1, L2> {
     fallback: Option<SharedStore>,
     /// L1's byte budget and the share of it past which promotions stop.
     pressure: Option<(u64, f64)>,
+    /// Coherence across nodes, when configured.
+    coherence: Option<Arc<Shared>>,
 }
 
 /// What the builder hands the store besides its two tiers.
@@ -78,6 +85,35 @@ pub(crate) struct Settings {
     pub(crate) write_back: Option<WriteBack>,
     pub(crate) fallback: Option<SharedStore>,
     pub(crate) pressure: Option<(u64, f64)>,
+    pub(crate) coherence: Option<(coherence::Coherence, tokio::runtime::Handle)>,
+}
+
+impl<L1: Store, L2: Store> Local for Inner<L1, L2> {
+    fn drop_local<'a>(&'a self, req: &'a Invalidation) -> strata_core::BoxFuture<'a, u64> {
+        Box::pin(async move {
+            if let strata_core::Selector::Key(key) = &req.selector {
+                self.tracker.forget(key);
+            }
+            match self.l1.invalidate(req).await {
+                Ok(n) => n,
+                Err(e) => {
+                    // L1 could not select (an unsupported selector): drop all of it.
+                    tracing::warn!(error = %e, "L1 refused an invalidation; clearing it");
+                    self.l1.invalidate(&Invalidation::all()).await.unwrap_or(0)
+                }
+            }
+        })
+    }
+}
+
+/// True when `entry` is a fail-safe copy past its logical expiry at `clock`'s now. Only
+/// fail-safe entries (a physical expiry after the logical one) read the clock.
+fn is_stale(entry: &Entry, clock: &SharedClock) -> bool {
+    let meta = entry.meta();
+    match (meta.logical_expiry, meta.physical_expiry) {
+        (Some(l), Some(p)) if p > l => clock.now() >= l,
+        _ => false,
+    }
 }
 
 /// How long an operation that needs L2 to have every queued write waits for the flush.
@@ -112,7 +148,11 @@ impl<L1, L2> std::fmt::Debug for TieredStore<L1, L2> {
 
 impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
     pub(crate) fn new(l1: L1, l2: L2, settings: Settings) -> Self {
-        TieredStore {
+        let coherence = settings
+            .coherence
+            .as_ref()
+            .map(|(config, _)| coherence::shared(config, settings.clock.clone()));
+        let store = TieredStore {
             inner: Arc::new(Inner {
                 l1,
                 l2,
@@ -124,8 +164,64 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
                 write_back: settings.write_back,
                 fallback: settings.fallback,
                 pressure: settings.pressure,
+                coherence: coherence.clone(),
             }),
+        };
+        if let (Some((config, runtime)), Some(shared)) = (&settings.coherence, &coherence) {
+            let inner: Arc<dyn Local> = store.inner.clone();
+            coherence::start_tasks(runtime, config, shared, Arc::downgrade(&inner));
         }
+        store
+    }
+
+    /// The coherence counters and invalidation lag, when coherence is configured.
+    pub fn coherence_stats(&self) -> Option<CoherenceStats> {
+        self.inner.coherence.as_ref().map(|c| {
+            let mut stats = c.stats();
+            stats.stale_served = self.inner.counters.stale_served.load(Ordering::Relaxed);
+            stats
+        })
+    }
+
+    /// Clears the invalidation lag histogram (for measuring a phase on its own).
+    pub fn reset_invalidation_lag(&self) {
+        if let Some(c) = &self.inner.coherence {
+            c.reset_lag();
+        }
+    }
+
+    /// True when L1 is being served: always without coherence; with it, while the bus is
+    /// connected, this node hears its own heartbeats and tracking is armed (or unavailable).
+    pub fn is_coherent(&self) -> bool {
+        self.inner.coherence.as_ref().is_none_or(|c| c.serving())
+    }
+
+    /// Waits until [`TieredStore::is_coherent`], at most `timeout` (a new store bypasses L1
+    /// until its subscriptions are up); true when it is.
+    pub async fn wait_coherent(&self, timeout: Duration) -> bool {
+        match &self.inner.coherence {
+            Some(c) => c.wait_serving(timeout).await,
+            None => true,
+        }
+    }
+
+    /// Counts `entry` when it is a stale (fail-safe) copy.
+    fn count_stale(&self, entry: &Entry) {
+        if is_stale(entry, &self.inner.clock) {
+            add(&self.inner.counters.stale_served, 1);
+        }
+    }
+
+    /// True when L1 may be read and filled now.
+    fn l1_usable(&self) -> bool {
+        self.inner.coherence.as_ref().is_none_or(|c| c.serving())
+    }
+
+    /// True when an L1 hit of `entry` may answer. With coherence, a value with a time to
+    /// idle is read from L2, whose idle window every node's reads must renew (an L1 hit
+    /// would let it expire in L2, and tracking would then evict it everywhere).
+    fn l1_answers(&self, entry: &Entry) -> bool {
+        self.inner.coherence.is_none() || entry.meta().tti.is_none()
     }
 
     /// The L1 store.
@@ -161,6 +257,7 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
             write_back_pending: self.inner.write_back.as_ref().map_or(0, WriteBack::pending),
             fallback_reads: get(&c.fallback_reads),
             promotions_under_pressure: get(&c.promotions_under_pressure),
+            stale_served: get(&c.stale_served),
         }
     }
 
@@ -207,7 +304,7 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
 
     /// Copies an L2 hit into L1 when its namespace's strategy says so, with the TTL it has
     /// left in L2. A failure to write L1 only costs the promotion.
-    async fn promote(&self, key: &Key, entry: &Entry, ttl: TtlState) {
+    async fn promote(&self, key: &Key, entry: &Entry, ttl: TtlState, seen: Option<Generation>) {
         // Memory pressure: past its share of the byte budget, L1 takes no more promotions
         // (writes made here still land in it).
         if let Some((limit, ratio)) = self.inner.pressure {
@@ -252,14 +349,41 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
             opts = opts.tti(tti);
         }
         match self.inner.l1.set(key, entry.value().clone(), opts).await {
-            Ok(_) => add(&self.inner.counters.promotions, 1),
+            Ok(_) => {
+                // Fenced: an invalidation since the L2 read (which bumps before it removes)
+                // means the copy may be older than what it removed.
+                if let (Some(c), Some(seen)) = (&self.inner.coherence, seen)
+                    && c.generations.snapshot(key) != seen
+                {
+                    add(&c.counters.fills_fenced, 1);
+                    let _ = self.inner.l1.delete(key).await;
+                    return;
+                }
+                add(&self.inner.counters.promotions, 1);
+            }
             Err(e) => tracing::debug!(key = %key, error = %e, "promotion into L1 failed"),
         }
     }
 
     /// L1 then L2 for the keys L1 missed, promoting what L2 answered.
     async fn read(&self, keys: &[Key]) -> Result<Vec<Option<Entry>>> {
-        let mut out = self.inner.l1.get_many(keys).await?;
+        let coherent = self.inner.coherence.as_deref();
+        let serving = coherent.is_none_or(Shared::serving);
+        let mut out = if serving {
+            let mut hits = self.inner.l1.get_many(keys).await?;
+            for hit in &mut hits {
+                if hit.as_ref().is_some_and(|e| !self.l1_answers(e)) {
+                    *hit = None;
+                }
+            }
+            hits
+        } else {
+            // L1 is bypassed until the bus and tracking are back.
+            vec![None; keys.len()]
+        };
+        for entry in out.iter().flatten() {
+            self.count_stale(entry);
+        }
         let missed: Vec<usize> = (0..keys.len()).filter(|&i| out[i].is_none()).collect();
         add(
             &self.inner.counters.l1_hits,
@@ -269,6 +393,12 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
             return Ok(out);
         }
         let wanted: Vec<Key> = missed.iter().map(|&i| keys[i].clone()).collect();
+        // Generations before the L2 read: a promotion or fill after an invalidation that
+        // came in meanwhile is not kept.
+        let seen: Vec<Option<Generation>> = wanted
+            .iter()
+            .map(|k| coherent.map(|c| c.generations.snapshot(k)))
+            .collect();
         let found = match self.inner.l2.get_with_ttl(&wanted).await {
             Ok(found) => found,
             Err(e) => {
@@ -292,17 +422,175 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
                 return Ok(out);
             }
         };
-        for (&i, hit) in missed.iter().zip(found) {
+        for ((&i, hit), seen) in missed.iter().zip(found).zip(seen) {
             match hit {
                 Some((entry, ttl)) => {
                     add(&self.inner.counters.l2_hits, 1);
-                    self.promote(&keys[i], &entry, ttl).await;
+                    if let Some(c) = coherent {
+                        c.tickets.forget(&keys[i]);
+                    }
+                    if serving {
+                        self.promote(&keys[i], &entry, ttl, seen).await;
+                    }
+                    self.count_stale(&entry);
                     out[i] = Some(entry);
                 }
-                None => add(&self.inner.counters.misses, 1),
+                None => {
+                    add(&self.inner.counters.misses, 1);
+                    if let (Some(c), Some(seen)) = (coherent, seen) {
+                        self.take_ticket(c, &keys[i], seen).await;
+                    }
+                }
             }
         }
         Ok(out)
+    }
+
+    /// After a miss: records what it saw (the generation, and L2's version with fenced
+    /// fills) for the fill that may follow. Without a version (L2 failed) no ticket is left,
+    /// and a fill is written as a plain write.
+    async fn take_ticket(&self, c: &Shared, key: &Key, seen: Generation) {
+        let version = match &c.fences {
+            Some(cas) => match cas.version_dyn(key).await {
+                Ok(v) => v,
+                Err(_) => return,
+            },
+            None => strata_core::Version::ABSENT,
+        };
+        c.tickets
+            .offer(key, seen, version, self.inner.clock.now(), c.fill_window);
+    }
+
+    /// A read-through fill after a miss of this node: written to L2 only if the key's
+    /// version is still what the miss saw (compare-and-set), and to L1 only if no
+    /// invalidation came in since; never broadcast (no other node can hold the key).
+    async fn fill(
+        &self,
+        c: &Shared,
+        key: &Key,
+        value: Bytes,
+        mut opts: SetOptions,
+        ticket: coherence::Ticket,
+    ) -> Result<SetOutcome> {
+        opts.fill = false;
+        if c.generations.snapshot(key) != ticket.generation {
+            add(&c.counters.fills_fenced, 1);
+            return Ok(SetOutcome::NotStored);
+        }
+        let outcome = match &c.fences {
+            Some(cas) => cas
+                .set_if_version_dyn(key, &ticket.version, value.clone(), opts.clone())
+                .await
+                .map_err(|e| self.l2_failed(e))?,
+            None => self
+                .inner
+                .l2
+                .set(key, value.clone(), opts.clone())
+                .await
+                .map_err(|e| self.l2_failed(e))?,
+        };
+        if outcome != SetOutcome::Stored {
+            add(&c.counters.fills_fenced, 1);
+            self.inner.l1.delete(key).await?;
+            return Ok(SetOutcome::NotStored);
+        }
+        add(&self.inner.counters.sets, 1);
+        self.inner.tracker.forget(key);
+        if c.serving() {
+            if let Err(e) = self.inner.l1.set(key, value, opts).await {
+                tracing::debug!(key = %key, error = %e, "fill into L1 failed");
+            }
+            if c.generations.snapshot(key) != ticket.generation {
+                add(&c.counters.fills_fenced, 1);
+                self.inner.l1.delete(key).await?;
+            }
+        }
+        Ok(SetOutcome::Stored)
+    }
+
+    /// A write with coherence (always write-through): L2, then L1 (while it is served),
+    /// then an invalidation to the other nodes. A conditional write (NX) over a tombstone
+    /// (the fence a delete left) removes the tombstone and tries once more: for readers the
+    /// key is absent.
+    async fn set_coherent(
+        &self,
+        c: &Shared,
+        key: &Key,
+        value: Bytes,
+        opts: SetOptions,
+    ) -> Result<SetOutcome> {
+        c.generations.bump_key(key);
+        let mut outcome = self
+            .inner
+            .l2
+            .set(key, value.clone(), opts.clone())
+            .await
+            .map_err(|e| self.l2_failed(e))?;
+        if outcome == SetOutcome::NotStored
+            && opts.mode == SetMode::IfAbsent
+            && self.clear_tombstone(c, key).await?
+        {
+            outcome = self
+                .inner
+                .l2
+                .set(key, value.clone(), opts.clone())
+                .await
+                .map_err(|e| self.l2_failed(e))?;
+        }
+        self.inner.tracker.forget(key);
+        if outcome == SetOutcome::Stored {
+            add(&self.inner.counters.sets, 1);
+            let mut local = opts;
+            local.mode = SetMode::Always;
+            if !c.serving() || self.inner.l1.set(key, value, local).await.is_err() {
+                self.inner.l1.delete(key).await?;
+            }
+            c.publish(&strata_core::Selector::Key(key.clone())).await;
+        } else {
+            self.inner.l1.delete(key).await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Removes `key` from L2: with fenced fills, a fence (a tombstone for the fence TTL, so
+    /// fills that missed before cannot write); else a delete. True when a live value went.
+    async fn remove_fenced(&self, c: &Shared, key: &Key) -> Result<bool> {
+        match &c.fences {
+            Some(cas) => cas
+                .fence_dyn(key, c.fence_ttl)
+                .await
+                .map_err(|e| self.l2_failed(e)),
+            None => self
+                .inner
+                .l2
+                .delete(key)
+                .await
+                .map_err(|e| self.l2_failed(e)),
+        }
+    }
+
+    /// With fenced fills: when `key` reads as missing in L2 but holds something (a
+    /// tombstone), removes it; true when the key is now free.
+    async fn clear_tombstone(&self, c: &Shared, key: &Key) -> Result<bool> {
+        if c.fences.is_none() {
+            return Ok(false);
+        }
+        let reads_missing = self
+            .inner
+            .l2
+            .get(key)
+            .await
+            .map_err(|e| self.l2_failed(e))?
+            .is_none();
+        if reads_missing {
+            // The delete script removes a tombstone (and reports it as not live).
+            self.inner
+                .l2
+                .delete(key)
+                .await
+                .map_err(|e| self.l2_failed(e))?;
+        }
+        Ok(reads_missing)
     }
 }
 
@@ -315,9 +603,13 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
     }
 
     fn get_now(&self, key: &Key) -> Now<Option<Entry>> {
+        if !self.l1_usable() {
+            return Now::Pending;
+        }
         match self.inner.l1.get_now(key) {
-            Now::Ready(Some(hit)) => {
+            Now::Ready(Some(hit)) if self.l1_answers(&hit) => {
                 add(&self.inner.counters.l1_hits, 1);
+                self.count_stale(&hit);
                 Now::Ready(Some(hit))
             }
             // An L1 miss needs L2: the caller awaits `get`.
@@ -327,8 +619,12 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
 
     async fn get(&self, key: &Key) -> Result<Option<Entry>> {
         // The hot path: an in-process L1 answers without a batch or an await.
-        if let Now::Ready(Some(hit)) = self.inner.l1.get_now(key) {
+        if self.l1_usable()
+            && let Now::Ready(Some(hit)) = self.inner.l1.get_now(key)
+            && self.l1_answers(&hit)
+        {
             add(&self.inner.counters.l1_hits, 1);
+            self.count_stale(&hit);
             return Ok(Some(hit));
         }
         let mut out = self.read(std::slice::from_ref(key)).await?;
@@ -341,6 +637,17 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
 
     async fn set(&self, key: &Key, value: Bytes, opts: SetOptions) -> Result<SetOutcome> {
         opts.validate()?;
+        if let Some(c) = self.inner.coherence.as_deref() {
+            if opts.fill
+                && opts.mode == SetMode::Always
+                && let Some(ticket) = c.tickets.claim(key, self.inner.clock.now(), c.fill_window)
+            {
+                return self.fill(c, key, value, opts, ticket).await;
+            }
+            // A fill without a ticket (a refresh of a value that was there, or a miss older
+            // than the fill window) replaces what other nodes may hold: a plain write.
+            return self.set_coherent(c, key, value, opts).await;
+        }
         if let Some(wb) = &self.inner.write_back
             && opts.mode == SetMode::Always
         {
@@ -382,6 +689,34 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
 
     async fn set_many(&self, items: Vec<(Key, Bytes)>, opts: SetOptions) -> Result<()> {
         opts.validate()?;
+        if let Some(c) = self.inner.coherence.as_deref() {
+            if opts.fill || opts.mode != SetMode::Always {
+                // Fills are fenced one by one; conditional writes need their own answers.
+                for (key, value) in items {
+                    self.set(&key, value, opts.clone()).await?;
+                }
+                return Ok(());
+            }
+            for (key, _) in &items {
+                c.generations.bump_key(key);
+                self.inner.tracker.forget(key);
+            }
+            self.inner
+                .l2
+                .set_many(items.clone(), opts.clone())
+                .await
+                .map_err(|e| self.l2_failed(e))?;
+            add(&self.inner.counters.sets, items.len() as u64);
+            if !c.serving() || self.inner.l1.set_many(items.clone(), opts).await.is_err() {
+                for (key, _) in &items {
+                    self.inner.l1.delete(key).await?;
+                }
+            }
+            for (key, _) in &items {
+                c.publish(&strata_core::Selector::Key(key.clone())).await;
+            }
+            return Ok(());
+        }
         if self.inner.write_back.is_some() && opts.mode == SetMode::Always {
             // One by one: each write is acknowledged, or refused with its key, in order.
             for (key, value) in items {
@@ -415,6 +750,14 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
     }
 
     async fn delete(&self, key: &Key) -> Result<bool> {
+        if let Some(c) = self.inner.coherence.as_deref() {
+            c.generations.bump_key(key);
+            self.inner.l1.delete(key).await?;
+            self.inner.tracker.forget(key);
+            let live = self.remove_fenced(c, key).await?;
+            c.publish(&strata_core::Selector::Key(key.clone())).await;
+            return Ok(live);
+        }
         // L1 first: even when L2 fails, this node stops serving the value.
         let local = self.inner.l1.delete(key).await?;
         self.inner.tracker.forget(key);
@@ -440,11 +783,16 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
             .expire(key, ttl)
             .await
             .map_err(|e| self.l2_failed(e))?;
-        if live {
+        if live && self.l1_usable() {
             // L1 follows; a copy it no longer has is promoted again on the next read.
             self.inner.l1.expire(key, ttl).await?;
         } else {
             self.inner.l1.delete(key).await?;
+        }
+        if let Some(c) = self.inner.coherence.as_deref() {
+            // Other nodes' copies keep the old lifetime: they drop them.
+            c.generations.bump_key(key);
+            c.publish(&strata_core::Selector::Key(key.clone())).await;
         }
         Ok(live)
     }
@@ -456,22 +804,86 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
 
     async fn increment(&self, key: &Key, delta: i64) -> Result<i64> {
         self.settle().await?;
-        let value = self
-            .inner
-            .l2
-            .increment(key, delta)
-            .await
-            .map_err(|e| self.l2_failed(e))?;
+        let coherent = self.inner.coherence.as_deref();
+        if let Some(c) = coherent {
+            c.generations.bump_key(key);
+        }
+        let mut value = self.inner.l2.increment(key, delta).await;
+        if let (Err(e), Some(c)) = (&value, coherent)
+            && e.kind() == strata_core::ErrorKind::Codec
+            && self.clear_tombstone(c, key).await?
+        {
+            // The key held the tombstone of a delete: for readers it was absent.
+            value = self.inner.l2.increment(key, delta).await;
+        }
+        let value = value.map_err(|e| self.l2_failed(e))?;
         // Counters change on every call: keep them in L2 only.
         self.inner.l1.delete(key).await?;
+        if let Some(c) = coherent {
+            c.publish(&strata_core::Selector::Key(key.clone())).await;
+        }
         Ok(value)
     }
 
     fn scan(&self, namespace: &Namespace, pattern: &Pattern) -> BoxStream<'static, Result<Key>> {
-        self.inner.l2.scan(namespace, pattern)
+        let keys = self.inner.l2.scan(namespace, pattern);
+        if self
+            .inner
+            .coherence
+            .as_ref()
+            .is_none_or(|c| c.fences.is_none())
+        {
+            return keys;
+        }
+        // With fenced fills, a deleted key keeps a tombstone for the fence TTL, which SCAN
+        // lists: keep only keys that read as present (one batched L2 read per 100 keys).
+        use futures_util::StreamExt;
+        let store = self.clone();
+        keys.chunks(100)
+            .then(move |chunk| {
+                let store = store.clone();
+                async move {
+                    let (keys, mut errors): (Vec<_>, Vec<_>) =
+                        chunk.into_iter().partition(Result::is_ok);
+                    let keys: Vec<Key> = keys.into_iter().flatten().collect();
+                    let present = match store.inner.l2.get_many(&keys).await {
+                        Ok(found) => keys
+                            .into_iter()
+                            .zip(found)
+                            .filter(|(_, f)| f.is_some())
+                            .map(|(k, _)| Ok(k))
+                            .collect(),
+                        Err(e) => vec![Err(e)],
+                    };
+                    let mut out: Vec<Result<Key>> = present;
+                    out.append(&mut errors);
+                    futures_util::stream::iter(out)
+                }
+            })
+            .flatten()
+            .boxed()
     }
 
     async fn invalidate(&self, req: &Invalidation) -> Result<u64> {
+        if let Some(c) = self.inner.coherence.as_deref() {
+            // Generations first, then L1, then L2, then the other nodes.
+            c.generations.bump(&req.selector);
+            self.inner.l1.invalidate(req).await?;
+            let removed = match &req.selector {
+                strata_core::Selector::Key(key) => {
+                    self.inner.tracker.forget(key);
+                    u64::from(self.remove_fenced(c, key).await?)
+                }
+                _ => self
+                    .inner
+                    .l2
+                    .invalidate(req)
+                    .await
+                    .map_err(|e| self.l2_failed(e))?,
+            };
+            c.publish(&req.selector).await;
+            return Ok(removed);
+        }
         // L1 first: even when L2 fails, this node stops serving what was invalidated.
         self.inner.l1.invalidate(req).await?;
         if let strata_core::Selector::Key(key) = &req.selector {
@@ -502,16 +914,25 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
                 serde_json::to_value(self.tier_stats()).unwrap_or_default(),
             );
         health.status = status;
-        health.message = match (l1.message, l2.message) {
-            (None, None) => None,
-            (a, b) => Some(
-                [a.map(|m| format!("L1: {m}")), b.map(|m| format!("L2: {m}"))]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-        };
+        let mut coherence_note = None;
+        if let Some(c) = &self.inner.coherence {
+            let (detail, note) = c.report();
+            health = health.detail("coherence", detail);
+            coherence_note = note;
+            if !c.serving() && health.status == HealthStatus::Healthy {
+                // L2 still answers every read; this node just cannot trust its L1.
+                health.status = HealthStatus::Degraded;
+            }
+        }
+        let parts: Vec<String> = [
+            l1.message.map(|m| format!("L1: {m}")),
+            l2.message.map(|m| format!("L2: {m}")),
+            coherence_note.map(|m| format!("coherence: {m}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        health.message = (!parts.is_empty()).then(|| parts.join("; "));
         health
     }
 
@@ -532,6 +953,9 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
                 report.notes.extend(l2.notes);
             }
             Err(e) => report = report.note(format!("L2 could not be asked: {e}")),
+        }
+        if let Some(c) = &self.inner.coherence {
+            report = report.note(c.explain_note());
         }
         let promotion = self.promotion(key.namespace());
         Ok(report.note(format!(

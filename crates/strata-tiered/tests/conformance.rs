@@ -1,5 +1,5 @@
 //! The conformance suite on `TieredStore`: memory over memory (manual clock), and memory over
-//! Redis (the shared standalone server and the shared cluster).
+//! Redis (the shared standalone server and the shared cluster), without and with coherence.
 
 use std::sync::Arc;
 
@@ -8,7 +8,7 @@ use strata_memory::MemoryStore;
 use strata_redis::RedisStore;
 use strata_testkit::conformance::{self, RunContext, StoreFactory, TimeControl};
 use strata_testkit::redis_server::{shared_cluster_urls, shared_redis_url};
-use strata_tiered::TieredStore;
+use strata_tiered::{Coherence, TieredStore};
 
 struct MemoryOverMemory {
     clock: Arc<ManualClock>,
@@ -40,6 +40,8 @@ impl StoreFactory for MemoryOverMemory {
 enum Shared {
     Standalone(String),
     Cluster(Vec<String>),
+    /// The standalone server, with coherence (backplane, tracking, fenced fills).
+    Coherent(String),
 }
 
 impl StoreFactory for Shared {
@@ -47,7 +49,9 @@ impl StoreFactory for Shared {
 
     async fn create(&self, run: &RunContext) -> Self::Store {
         let builder = match self {
-            Shared::Standalone(url) => RedisStore::builder().url(url.clone()),
+            Shared::Standalone(url) | Shared::Coherent(url) => {
+                RedisStore::builder().url(url.clone())
+            }
             Shared::Cluster(urls) => RedisStore::builder().cluster(urls.clone()),
         };
         let l2 = builder
@@ -55,6 +59,18 @@ impl StoreFactory for Shared {
             .connect()
             .await
             .unwrap_or_else(|e| panic!("connecting to the shared test server: {e}"));
+        if let Shared::Coherent(_) = self {
+            let store = TieredStore::builder(MemoryStore::new(), l2.clone())
+                .coherence(Coherence::over(&l2))
+                .expect("coherence settings")
+                .build();
+            assert!(
+                store
+                    .wait_coherent(std::time::Duration::from_secs(10))
+                    .await
+            );
+            return store;
+        }
         TieredStore::builder(MemoryStore::new(), l2).build()
     }
 
@@ -98,4 +114,16 @@ async fn memory_over_redis_cluster_passes_the_conformance_suite() {
     println!("{report}");
     report.assert_ok();
     insta::assert_debug_snapshot!("memory_over_redis_cluster_skipped", report.skipped);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coherent_memory_over_redis_passes_the_conformance_suite() {
+    let Some(url) = shared_redis_url() else {
+        return;
+    };
+    let report = conformance::run(&Shared::Coherent(url)).await;
+    println!("{report}");
+    report.assert_ok();
+    // The same cases run as without coherence.
+    insta::assert_debug_snapshot!("memory_over_redis_skipped", report.skipped);
 }

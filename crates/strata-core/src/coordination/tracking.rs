@@ -20,6 +20,14 @@ pub enum TrackingEvent {
         /// Why, for logs.
         reason: String,
     },
+    /// The backend refuses tracking (a server that disables `CLIENT TRACKING`, an ACL that
+    /// denies it, a client without it). The last event of its stream: no `Armed` follows,
+    /// and writes by other clients are not reported, so only an application channel (the
+    /// invalidation bus) keeps local copies coherent.
+    Unavailable {
+        /// Why, for health reports.
+        reason: String,
+    },
 }
 
 /// A store that reports writes to its keys made by any client (Redis client-side tracking).

@@ -512,7 +512,9 @@ impl LoadEngine {
     {
         let value = Arc::new(loaded.value);
         let bytes = codec.encode(&*value).map_err(|e| e.with_key(key))?;
-        let mut set = codec.prepare(opts.set.clone(), Some(value.clone()));
+        let mut set = codec
+            .prepare(opts.set.clone(), Some(value.clone()))
+            .as_fill();
         if let Some(ttl) = loaded.ttl {
             set.ttl = Some(ttl);
         }
@@ -597,7 +599,7 @@ impl LoadEngine {
                     results.push((key, leader, value));
                 }
                 if !writes.is_empty() {
-                    let set = codec.prepare::<T>(opts.set.clone(), None);
+                    let set = codec.prepare::<T>(opts.set.clone(), None).as_fill();
                     if let Err(e) = store.set_many(writes, set).await
                         && write_error_fails_load(&e)
                     {

@@ -235,7 +235,8 @@ impl MemoryStore {
         let mut meta = Meta::new(now, logical.map(|d| now.saturating_add(d)))
             .with_tags(opts.tags.clone())
             .with_codec(opts.codec)
-            .with_fingerprint(opts.fingerprint);
+            .with_fingerprint(opts.fingerprint)
+            .with_tti(opts.tti);
         meta.physical_expiry = physical.map(|d| now.saturating_add(d));
         let ttl = physical;
         let entry = match opts.decoded {

@@ -12,6 +12,11 @@
 //! overlap one armed before; should the server still answer that it overlaps, the prefix is
 //! already tracked on that connection and the answer is taken as success.
 //!
+//! A server that refuses tracking with an error reply (a managed Redis that disables or
+//! renames `CLIENT`, an ACL user without `client|tracking`, a server without RESP3) is not
+//! retried: the stream reports `Unavailable` with the server's answer and ends, so the
+//! consumer knows only its own channel keeps local copies coherent.
+//!
 //! [`KeyTracking`]: strata_core::KeyTracking
 
 use std::time::Duration;
@@ -84,7 +89,11 @@ impl KeyTracking for RedisStore {
                         drop(connections);
                         reason
                     }
-                    Err(e) => e,
+                    Err(ArmError::Retry(e)) => e,
+                    Err(ArmError::Refused(reason)) => {
+                        let _ = tx.send(TrackingEvent::Unavailable { reason }).await;
+                        return;
+                    }
                 };
                 if !reconnect::lost(&tx, &mut failures, TrackingEvent::Disconnected { reason })
                     .await
@@ -95,6 +104,34 @@ impl KeyTracking for RedisStore {
         });
         reconnect::events(rx)
     }
+}
+
+/// Why tracking could not be armed.
+enum ArmError {
+    /// A connection problem: try again with backoff.
+    Retry(String),
+    /// The server answered `CLIENT TRACKING` with an error: it will not track.
+    Refused(String),
+}
+
+/// True when `e` is the server's refusal (an error reply), not a transport failure or a
+/// transient cluster state.
+fn refused(e: &redis::RedisError) -> bool {
+    use redis::{ErrorKind, ServerErrorKind};
+    if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal() {
+        return false;
+    }
+    !matches!(
+        e.kind(),
+        ErrorKind::Server(
+            ServerErrorKind::BusyLoading
+                | ServerErrorKind::TryAgain
+                | ServerErrorKind::ClusterDown
+                | ServerErrorKind::MasterDown
+                | ServerErrorKind::Moved
+                | ServerErrorKind::Ask
+        ) | ErrorKind::ClusterConnectionNotFound
+    )
 }
 
 impl RedisStore {
@@ -121,20 +158,24 @@ impl RedisStore {
     async fn arm_tracking(
         &self,
         pushes: mpsc::UnboundedSender<PushInfo>,
-    ) -> Result<(Vec<redis::aio::MultiplexedConnection>, Vec<String>), String> {
+    ) -> Result<(Vec<redis::aio::MultiplexedConnection>, Vec<String>), ArmError> {
         let scrub = |e: &dyn std::fmt::Display| {
             crate::secret::scrub(&e.to_string(), self.config().password.as_ref())
         };
         let clients: Vec<(String, redis::Client)> = if self.is_cluster() {
-            let masters = self.masters().await?;
+            let masters = self.masters().await.map_err(ArmError::Retry)?;
             let mut out = Vec::new();
             for addr in masters {
-                let client = self.client_for_node(&addr, true).map_err(|e| scrub(&e))?;
+                let client = self
+                    .client_for_node(&addr, true)
+                    .map_err(|e| ArmError::Retry(scrub(&e)))?;
                 out.push((addr, client));
             }
             out
         } else {
-            let clients = self.plain_clients(true).map_err(|e| scrub(&e))?;
+            let clients = self
+                .plain_clients(true)
+                .map_err(|e| ArmError::Retry(scrub(&e)))?;
             clients.into_iter().map(|c| (String::new(), c)).collect()
         };
         let prefix = self.tracking_prefix();
@@ -148,7 +189,14 @@ impl RedisStore {
             let mut conn = client
                 .get_multiplexed_async_connection_with_config(&config)
                 .await
-                .map_err(|e| format!("cannot connect for tracking: {}", scrub(&e)))?;
+                .map_err(|e| {
+                    let reason = format!("cannot connect for tracking: {}", scrub(&e));
+                    if e.kind() == redis::ErrorKind::RESP3NotSupported {
+                        ArmError::Refused(reason)
+                    } else {
+                        ArmError::Retry(reason)
+                    }
+                })?;
             let mut cmd = redis::cmd("CLIENT");
             cmd.arg("TRACKING")
                 .arg("ON")
@@ -158,7 +206,14 @@ impl RedisStore {
             match cmd.query_async::<()>(&mut conn).await {
                 Ok(()) => {}
                 Err(e) if e.to_string().contains("overlap") => {}
-                Err(e) => return Err(format!("CLIENT TRACKING failed: {}", scrub(&e))),
+                Err(e) => {
+                    let reason = format!("CLIENT TRACKING failed: {}", scrub(&e));
+                    return Err(if refused(&e) {
+                        ArmError::Refused(reason)
+                    } else {
+                        ArmError::Retry(reason)
+                    });
+                }
             }
             connections.push(conn);
             masters.push(addr);
