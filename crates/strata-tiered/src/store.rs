@@ -267,13 +267,19 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
     }
 
     /// Stops taking write-back writes, flushes what is queued to L2 within `deadline`, and
-    /// reports what it flushed and what it could not. In write-through mode there is nothing
-    /// to flush.
+    /// reports what it flushed and what it could not (in write-through mode there is nothing
+    /// to flush); with coherence, stops its receiving and heartbeat tasks (L1 is no longer
+    /// served: reads go to L2).
     pub async fn shutdown(&self, deadline: std::time::Duration) -> FlushReport {
-        match &self.inner.write_back {
+        let started = tokio::time::Instant::now();
+        let report = match &self.inner.write_back {
             Some(wb) => wb.shutdown(deadline).await,
             None => FlushReport::default(),
+        };
+        if let Some(c) = &self.inner.coherence {
+            c.stop(deadline.saturating_sub(started.elapsed())).await;
         }
+        report
     }
 
     /// In write-back mode, waits until everything queued before reached L2, so an operation

@@ -593,3 +593,41 @@ async fn the_fill_race_never_resurrects_an_old_value() {
         let _ = fenced_before;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_stops_the_coherence_tasks_at_once() {
+    let Some(url) = shared_redis_url() else {
+        return;
+    };
+    let target = Target::Standalone(url);
+    let prefix = RunContext::new().prefix();
+    let alive = || {
+        tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks()
+    };
+    let before = alive();
+    let l2 = connect(&target, &prefix).await;
+    // A heartbeat of an hour: the tasks' own checks would not notice the store is gone for
+    // an hour, so only the stop signal can end them in time.
+    let node = TieredStore::builder(MemoryStore::new(), l2.clone())
+        .coherence(Coherence::over(&l2).heartbeat(Duration::from_secs(3600)))
+        .unwrap()
+        .build();
+    drop(l2);
+    assert!(node.wait_coherent(Duration::from_secs(10)).await);
+    assert!(
+        alive() >= before + 2,
+        "the receiving and heartbeat tasks run"
+    );
+    let started = Instant::now();
+    node.shutdown(Duration::from_secs(5)).await;
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(!node.coherence_stats().unwrap().serving_l1);
+    drop(node);
+    // The connections' own driver tasks end once the store is dropped.
+    until("every task ended", Duration::from_secs(5), || {
+        alive() <= before
+    })
+    .await;
+}

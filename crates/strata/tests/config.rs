@@ -33,6 +33,10 @@ fn defaults_are_what_the_docs_say() {
         assert_eq!(c.ttl_of(name), Some(Duration::from_secs(secs)), "{name}");
     }
     assert_eq!(c.ttl_of("orders"), None);
+    // Coherence is on with write-through and off with write-back unless set.
+    assert!(c.coherent());
+    assert!(!load(&[("STRATA_WRITE_MODE", "back")]).unwrap().coherent());
+    assert!(!load(&[("STRATA_COHERENCE", "off")]).unwrap().coherent());
 }
 
 #[test]
@@ -57,6 +61,8 @@ fn every_variable_is_read() {
         ("STRATA_FAIL_SAFE", "1h"),
         ("STRATA_LOADER_TIMEOUT", "2s"),
         ("STRATA_WRITE_MODE", "back"),
+        ("STRATA_COHERENCE", "false"),
+        ("STRATA_COHERENCE_HEARTBEAT", "250ms"),
         ("CACHE_WARM_ON_STARTUP", "true"),
         ("STRATA_WARM_CONCURRENCY", "3"),
         ("STRATA_WARM_INTERVAL", "15m"),
@@ -95,6 +101,8 @@ fn every_variable_is_read() {
     assert_eq!(c.fail_safe, Some(Duration::from_secs(3600)));
     assert_eq!(c.loader_timeout, Some(Duration::from_secs(2)));
     assert_eq!(c.write_mode, WriteMode::Back);
+    assert_eq!(c.coherence, Some(false));
+    assert_eq!(c.coherence_heartbeat, Duration::from_millis(250));
     assert!(c.warming.on_startup);
     assert_eq!(c.warming.concurrency, 3);
     assert_eq!(c.warming.interval, Some(Duration::from_secs(900)));
@@ -178,6 +186,10 @@ fn contradictions_are_reported() {
             vec![("REDIS_URL", "redis://127.0.0.1:port")],
         ),
         ("no_url_scheme", vec![("REDIS_URL", "127.0.0.1:6379")]),
+        (
+            "coherent_write_back",
+            vec![("STRATA_WRITE_MODE", "back"), ("STRATA_COHERENCE", "true")],
+        ),
     ] {
         let err = load(&vars).unwrap_err();
         insta::assert_snapshot!(name, err.to_string());

@@ -209,3 +209,49 @@ async fn multi_tier_write_back_is_flushed_by_shutdown() {
         raw(&url, &["DEL", &k.as_text().unwrap()]);
     }
 }
+
+#[cfg(feature = "tiered")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_tier_nodes_stay_coherent_and_shutdown_leaves_no_task() {
+    let Some(url) = shared_redis_url() else {
+        return;
+    };
+    let prefix = RunContext::new().prefix();
+    let before = alive_tasks();
+    let vars = [
+        ("CACHE_BACKEND", "multi_tier"),
+        ("REDIS_URL", url.as_str()),
+        ("STRATA_REDIS_PREFIX", prefix.as_str()),
+        ("STRATA_COHERENCE_HEARTBEAT", "100ms"),
+    ];
+    let a = CacheSystem::start(config(&vars)).await.unwrap();
+    let b = CacheSystem::start(config(&vars)).await.unwrap();
+    assert!(a.description().ends_with("coherent"), "{}", a.description());
+    let (ca, cb) = (
+        a.cache::<u32>("prices").unwrap(),
+        b.cache::<u32>("prices").unwrap(),
+    );
+    ca.set("p", 1).await.unwrap();
+    assert_eq!(cb.get("p").await.unwrap().as_deref(), Some(&1)); // now in B's L1 too
+    ca.set("p", 2).await.unwrap();
+    // B's L1 copy is invalidated through the backplane within the lag.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while cb.get("p").await.unwrap().as_deref() != Some(&2) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "B still reads the old value"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    ca.clear().await.unwrap();
+    drop((ca, cb));
+    for s in [a, b] {
+        let report = s.shutdown(Duration::from_secs(5)).await;
+        assert!(report.connections_closed);
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while alive_tasks() > before && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(alive_tasks(), before, "a task outlived shutdown");
+}

@@ -271,6 +271,10 @@ pub(crate) struct Shared {
     clock: SharedClock,
     serving: AtomicBool,
     serving_tx: watch::Sender<bool>,
+    /// Set by [`Shared::stop`]: the tasks end at once instead of at their next check.
+    stop_tx: watch::Sender<bool>,
+    /// The receiving and heartbeat tasks, for [`Shared::stop`] to wait on.
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     status: Mutex<Status>,
     heartbeat: Duration,
     missed_heartbeats: u32,
@@ -400,6 +404,7 @@ impl Shared {
 /// [`start_tasks`] once the store exists.
 pub(crate) fn shared(config: &Coherence, clock: SharedClock) -> Arc<Shared> {
     let (serving_tx, _) = watch::channel(false);
+    let (stop_tx, _) = watch::channel(false);
     Arc::new(Shared {
         publisher: Publisher::new(node_id(), config.bus.clone(), clock.clone()),
         generations: Generations::default(),
@@ -410,6 +415,8 @@ pub(crate) fn shared(config: &Coherence, clock: SharedClock) -> Arc<Shared> {
         clock,
         serving: AtomicBool::new(false),
         serving_tx,
+        stop_tx,
+        tasks: Mutex::new(Vec::new()),
         status: Mutex::new(Status {
             bus: BusState::Connecting,
             tracking: if config.tracking.is_some() {
@@ -435,19 +442,46 @@ pub(crate) fn start_tasks(
 ) {
     let bus = config.bus.subscribe_dyn();
     let tracking = config.tracking.as_ref().map(|t| t.track_dyn());
-    runtime.spawn(receive(shared.clone(), local, bus, tracking));
-    runtime.spawn(beat(Arc::downgrade(shared)));
+    let stop = shared.stop_tx.subscribe();
+    let handles = [
+        runtime.spawn(receive(shared.clone(), local, bus, tracking, stop.clone())),
+        runtime.spawn(beat(Arc::downgrade(shared), stop)),
+    ];
+    shared.tasks.lock().extend(handles);
+}
+
+impl Shared {
+    /// Stops the receiving and heartbeat tasks and waits for them until `deadline`
+    /// (aborting them then); L1 is no longer served. Returns how many tasks ended.
+    pub(crate) async fn stop(&self, deadline: Duration) -> usize {
+        let _ = self.stop_tx.send(true);
+        self.serving.store(false, Ordering::Release);
+        self.serving_tx.send_replace(false);
+        let handles = std::mem::take(&mut *self.tasks.lock());
+        let until = tokio::time::Instant::now() + deadline;
+        let mut ended = 0;
+        for mut h in handles {
+            if tokio::time::timeout_at(until, &mut h).await.is_err() {
+                h.abort();
+            }
+            ended += 1;
+        }
+        ended
+    }
 }
 
 /// Publishes a heartbeat every interval while the store lives.
-async fn beat(shared: Weak<Shared>) {
+async fn beat(shared: Weak<Shared>, mut stop: watch::Receiver<bool>) {
     let Some(every) = shared.upgrade().map(|s| s.heartbeat) else {
         return;
     };
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        ticks.tick().await;
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = stop.changed() => return,
+        }
         let Some(s) = shared.upgrade() else {
             return;
         };
@@ -491,6 +525,7 @@ async fn receive(
     local: Weak<dyn Local>,
     mut bus: BoxStream<'static, BusEvent>,
     mut tracking: Option<BoxStream<'static, TrackingEvent>>,
+    mut stop: watch::Receiver<bool>,
 ) {
     let mut checks = tokio::time::interval(shared.heartbeat);
     checks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -528,6 +563,7 @@ async fn receive(
                 r.on_tracking(event).await;
             }
             _ = checks.tick() => r.on_check(),
+            _ = stop.changed() => return,
         }
         r.refresh().await;
     }

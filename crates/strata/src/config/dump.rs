@@ -31,6 +31,16 @@ pub(super) fn to_toml(c: &Config) -> String {
         WriteMode::Back => "back",
     };
     line(&mut s, "write_mode", Some(format!("{mode:?}")));
+    let coherence = match c.coherence {
+        None => "\"auto\"".to_owned(),
+        Some(b) => b.to_string(),
+    };
+    line(&mut s, "coherence", Some(coherence));
+    line(
+        &mut s,
+        "coherence_heartbeat",
+        dur(Some(c.coherence_heartbeat)),
+    );
     line(&mut s, "shutdown_timeout", dur(Some(c.shutdown_timeout)));
     line(
         &mut s,

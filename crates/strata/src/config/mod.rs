@@ -278,6 +278,10 @@ pub struct Config {
     pub loader_timeout: Option<Duration>,
     /// How a multi-tier cache writes.
     pub write_mode: WriteMode,
+    /// Cross-node coherence of a multi-tier cache: `None` is auto (on with write-through).
+    pub coherence: Option<bool>,
+    /// The coherence heartbeat interval.
+    pub coherence_heartbeat: Duration,
     /// Warming.
     pub warming: WarmingSettings,
     /// How long `shutdown` may take.
@@ -303,6 +307,8 @@ impl Default for Config {
             fail_safe: None,
             loader_timeout: None,
             write_mode: WriteMode::Through,
+            coherence: None,
+            coherence_heartbeat: Duration::from_secs(1),
             warming: WarmingSettings::default(),
             shutdown_timeout: Duration::from_secs(5),
             profile: None,
@@ -344,6 +350,13 @@ impl Config {
     /// [`ErrorKind::InvalidConfig`](crate::ErrorKind::InvalidConfig) error listing them all.
     pub fn validate(&self) -> strata_core::Result<()> {
         self.problems().into_result()
+    }
+
+    /// True when a multi-tier cache keeps its nodes' L1 coherent: as set, or (auto) with
+    /// write-through.
+    pub fn coherent(&self) -> bool {
+        self.coherence
+            .unwrap_or(self.write_mode == WriteMode::Through)
     }
 
     /// Where the governance policy comes from: the `[governance]` table, the governance

@@ -24,6 +24,7 @@ pub(super) fn problems(c: &Config) -> Problems {
         ("loader_timeout", c.loader_timeout),
         ("warming.interval", c.warming.interval),
         ("shutdown_timeout", Some(c.shutdown_timeout)),
+        ("coherence_heartbeat", Some(c.coherence_heartbeat)),
         ("redis.connect_timeout", Some(c.redis.connect_timeout)),
         ("redis.command_timeout", Some(c.redis.command_timeout)),
     ] {
@@ -66,6 +67,12 @@ pub(super) fn problems(c: &Config) -> Problems {
         );
     }
     eviction(&c.memory.eviction_policy, &mut push);
+    if c.coherence == Some(true) && c.write_mode == super::WriteMode::Back {
+        push(
+            "coherence",
+            "true cannot go with STRATA_WRITE_MODE=back: write-back defers the L2 writes other nodes' invalidations follow; use write-through or set STRATA_COHERENCE=false".into(),
+        );
+    }
     if c.warming.concurrency == 0 {
         push(
             "warming.concurrency",

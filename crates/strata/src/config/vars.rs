@@ -147,6 +147,18 @@ pub const SETTINGS: &[Setting] = &[
         "With `multi_tier`: `through` (L2 then L1) or `back` (L1 now, L2 from a bounded queue).",
     ),
     s(
+        "coherence",
+        "STRATA_COHERENCE",
+        "auto",
+        "With `multi_tier`: keep every node's L1 coherent through Redis (invalidations on a channel, key tracking, fenced fills; docs/consistency.md). `auto` is on with write-through and off with write-back, which cannot be coherent.",
+    ),
+    s(
+        "coherence_heartbeat",
+        "STRATA_COHERENCE_HEARTBEAT",
+        "1s",
+        "How often a node announces its last invalidation, so others find a lost one within this interval.",
+    ),
+    s(
         "warming.on_startup",
         "CACHE_WARM_ON_STARTUP",
         "false",

@@ -255,7 +255,7 @@ async fn tiered(config: &Config, clock: Option<SharedClock>) -> Result<Stack> {
     let (l2, address, _) = connect_redis(config, clock.clone()).await?;
     let l1_size = config.memory.max_size.share(config.memory.l1_size_ratio);
     let l1 = memory_store(config, l1_size, clock.clone())?;
-    let mut b = strata_tiered::TieredStore::builder(l1.clone(), l2);
+    let mut b = strata_tiered::TieredStore::builder(l1.clone(), l2.clone());
     if let Some(c) = clock {
         b = b.clock(c);
     }
@@ -267,29 +267,43 @@ async fn tiered(config: &Config, clock: Option<SharedClock>) -> Result<Stack> {
     if config.write_mode == crate::config::WriteMode::Back {
         b = b.write_back(strata_tiered::WriteBackConfig::default())?;
     }
+    let coherent = config.coherent();
+    if coherent {
+        let coherence = strata_tiered::Coherence::over(&l2).heartbeat(config.coherence_heartbeat);
+        b = b.coherence(coherence)?;
+    } else if config.write_mode == crate::config::WriteMode::Back {
+        tracing::warn!(
+            "multi_tier with write-back: L1 is not kept coherent across nodes (run one node, or use write-through)"
+        );
+    }
     let tiered = b.build();
+    if coherent && !tiered.wait_coherent(config.redis.connect_timeout).await {
+        tracing::warn!(
+            "coherence is not up yet: L1 is bypassed (reads go to Redis) until it is; health says so"
+        );
+    }
     let mut s = stack(
         SharedStore::new(tiered.clone()),
         "multi_tier",
         format!(
-            "memory L1 ({}) over {address}, write-{}",
+            "memory L1 ({}) over {address}, write-{}{}",
             describe(l1_size),
             if tiered.is_write_back() {
                 "back"
             } else {
                 "through"
-            }
+            },
+            if coherent { ", coherent" } else { "" }
         ),
     );
     s.memory = Some(l1);
-    if tiered.is_write_back() {
-        s.flush = Some(Box::new(move |deadline| {
-            Box::pin(async move {
-                let r = tiered.shutdown(deadline).await;
-                (r.flushed, r.unflushed, r.failed_attempts)
-            })
-        }));
-    }
+    // Flushes write-back and stops the coherence tasks.
+    s.flush = Some(Box::new(move |deadline| {
+        Box::pin(async move {
+            let r = tiered.shutdown(deadline).await;
+            (r.flushed, r.unflushed, r.failed_attempts)
+        })
+    }));
     Ok(s)
 }
 
