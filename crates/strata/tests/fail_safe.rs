@@ -166,3 +166,59 @@ async fn after_the_soft_timeout_the_stale_value_answers_and_the_load_finishes_la
         .unwrap();
     assert_eq!(*fresh, "1.10");
 }
+
+#[tokio::test]
+async fn a_failing_batch_load_is_answered_with_the_stale_values() {
+    let clock = Arc::new(ManualClock::new());
+    let quotes = cache(&clock);
+    quotes
+        .set_many([("EURUSD", "1.08".to_owned()), ("GBPUSD", "1.27".to_owned())])
+        .await
+        .unwrap();
+    clock.advance(Duration::from_secs(11));
+    let failing_batch = |_ids: Vec<String>| async {
+        Err::<Vec<(String, String)>, _>(std::io::Error::other("down"))
+    };
+
+    // Past their TTL: a batch read loads them again, not the stale copies.
+    let loaded = quotes
+        .get_or_load_many(&["EURUSD"], |ids| async move {
+            Ok::<_, std::io::Error>(ids.into_iter().map(|id| (id, "1.09".to_owned())).collect())
+        })
+        .await
+        .unwrap();
+    assert_eq!(loaded[0].as_deref().map(String::as_str), Some("1.09"));
+
+    // GBPUSD is stale; the load fails: its last value answers, and it is counted.
+    clock.advance(Duration::from_secs(1));
+    let served = quotes
+        .get_or_load_many(&["GBPUSD"], failing_batch)
+        .await
+        .unwrap();
+    assert_eq!(served[0].as_deref().map(String::as_str), Some("1.27"));
+    assert_eq!(quotes.fail_safe_activations(), 1);
+
+    // A key with no value to fall back on makes the failed batch an error.
+    let err = quotes
+        .get_or_load_many(&["GBPUSD", "USDJPY"], failing_batch)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Loader);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_load_is_bounded_by_the_loader_timeout() {
+    let quotes: Cache<String> = CacheBuilder::new()
+        .namespace("slow")
+        .loader_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let err = quotes
+        .get_or_load_many(&["a", "b"], |_ids| async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok::<Vec<(String, String)>, std::io::Error>(Vec::new())
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+}

@@ -548,16 +548,26 @@ impl LoadEngine {
         let entries = store.get_many(keys).await?;
         let mut found: HashMap<Key, Option<Arc<T>>> = HashMap::new();
         let mut pending: Vec<Key> = Vec::new();
+        // Values past their TTL, kept as fail-safe fallbacks: loaded again, and answered
+        // when the load fails.
+        let mut stale: HashMap<Key, Arc<T>> = HashMap::new();
+        let now = self.clock.now();
         for (key, entry) in keys.iter().zip(entries) {
-            let value = entry.and_then(|e| codec.decode_entry::<T>(&e).ok().flatten());
+            let value = entry.and_then(|e| {
+                let v = codec.decode_entry::<T>(&e).ok().flatten()?;
+                Some((v, e.meta().is_stale_at(now)))
+            });
             match value {
-                Some(v) => {
+                Some((v, false)) => {
                     found.insert(key.clone(), Some(v));
                 }
-                None if !found.contains_key(key) && !pending.contains(key) => {
+                other if !found.contains_key(key) && !pending.contains(key) => {
+                    if let Some((v, true)) = other {
+                        stale.insert(key.clone(), v);
+                    }
                     pending.push(key.clone())
                 }
-                None => {}
+                _ => {}
             }
         }
         while !pending.is_empty() {
@@ -571,8 +581,18 @@ impl LoadEngine {
             }
             if !leaders.is_empty() {
                 let wanted: Vec<Key> = leaders.iter().map(|(k, _)| k.clone()).collect();
-                let loaded = match run_loader(|| loader(wanted)).await {
+                let loaded = match run_bounded(|| loader(wanted), opts).await {
                     Ok(pairs) => pairs,
+                    // Fail-safe: every key of the failed load has its last value.
+                    Err(_) if leaders.iter().all(|(k, _)| stale.contains_key(k)) => {
+                        for (key, leader) in leaders.drain(..) {
+                            let v = stale.get(&key).cloned();
+                            self.fail_safe_activations.fetch_add(1, Ordering::Relaxed);
+                            leader.complete(Ok(v.clone()));
+                            found.insert(key, v);
+                        }
+                        Vec::new()
+                    }
                     Err(e) => {
                         let e = e.with_operation("get_or_load_many");
                         for (_, l) in leaders {
@@ -618,6 +638,10 @@ impl LoadEngine {
                 match follower.wait().await {
                     Some(Ok(v)) => {
                         found.insert(key, v);
+                    }
+                    Some(Err(_)) if stale.contains_key(&key) => {
+                        self.fail_safe_activations.fetch_add(1, Ordering::Relaxed);
+                        found.insert(key.clone(), stale.get(&key).cloned());
                     }
                     Some(Err(e)) => return Err(e),
                     None => pending.push(key),
