@@ -316,3 +316,37 @@ fn adaptive_policy_respects_weights_and_reports_every_eviction() {
     let evicted = events.lock().unwrap().len() as u64;
     assert_eq!(evicted + c.entry_count(), 1_000);
 }
+
+#[test]
+fn admission_weighs_a_key_seen_elsewhere_against_the_next_victim() {
+    let (c, _, _) = cache(64, EvictionPolicy::Adaptive);
+    // Room to spare: anything is admitted.
+    assert!(c.admits(&1000));
+    for k in 0..64u64 {
+        c.insert(k, k);
+    }
+    // A full cache whose entries are read often.
+    for _ in 0..4 {
+        for k in 0..64u64 {
+            assert_eq!(c.get(&k), Some(k));
+        }
+    }
+    c.run_pending_tasks();
+    // A key seen once elsewhere loses the duel; seen often enough, it wins it.
+    assert!(!c.admits(&5000), "a one-off read must not displace a hot entry");
+    let mut admitted_after = None;
+    for n in 2..=16 {
+        if c.admits(&5000) {
+            admitted_after = Some(n);
+            break;
+        }
+    }
+    let n = admitted_after.expect("a key read 16 times elsewhere is admitted");
+    assert!(n > 2, "admitted after {n} reads");
+    // Without a frequency sketch, every key is admitted.
+    let (lru, _, _) = cache(4, EvictionPolicy::Lru);
+    for k in 0..4u64 {
+        lru.insert(k, k);
+    }
+    assert!(lru.admits(&99));
+}

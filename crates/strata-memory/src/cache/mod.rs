@@ -295,6 +295,28 @@ where
         }
     }
 
+    /// Predictive admission for a value read elsewhere (an L2 hit a tier above would
+    /// promote into this cache): counts the access in the frequency sketch and tells whether
+    /// an entry for `key` would be kept, that is the cache has room, or `key` is seen more
+    /// often than the entry eviction would take next. Policies without a frequency sketch
+    /// always admit.
+    pub fn admits<Q>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.hash(key);
+        let i = &self.inner;
+        // Full when one more entry would put the cache over a limit.
+        let full = i
+            .max_entries
+            .is_some_and(|m| i.entries.load(Ordering::Relaxed) >= m)
+            || i.max_weight
+                .is_some_and(|m| i.weight.load(Ordering::Relaxed) >= m);
+        let hasher = self.hasher();
+        self.shard_of(hash).write().admits(hash, full, &hasher)
+    }
+
     /// Returns a clone of the live value under `key`, counting a hit or a miss.
     ///
     /// A hit takes the shard's shared lock only (except with [`EvictionPolicy::Lru`], whose

@@ -668,6 +668,28 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         (idx != NIL && Some(idx) != protect).then_some(idx)
     }
 
+    /// Predictive admission: counts an access to `hash` (a read this shard missed) in the
+    /// frequency sketch, and tells whether an entry for it would be seen more often than the
+    /// entry eviction would take next. Without a frequency sketch (policies other than the
+    /// adaptive one), or with room to spare (`full` false), it admits. Nothing moves.
+    pub(crate) fn admits(&mut self, hash: u64, full: bool, hasher: &impl Fn(&K) -> u64) -> bool {
+        self.record_access(hash);
+        let Some(a) = &self.adaptive else {
+            return true;
+        };
+        if !full {
+            return true;
+        }
+        let candidate = a.sketch.estimate(hash);
+        // The entry the duel would face: probation's oldest, else the window's, else the
+        // protected segment's.
+        let victim = [PROBATION, WINDOW, PROTECTED]
+            .into_iter()
+            .map(|list| self.lists[list].head)
+            .find(|&idx| idx != NIL);
+        victim.is_none_or(|idx| candidate > self.frequency(idx, hasher))
+    }
+
     fn frequency(&self, idx: u32, hasher: &impl Fn(&K) -> u64) -> u8 {
         let n = self.node(idx);
         let sketched = self
