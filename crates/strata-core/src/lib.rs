@@ -23,6 +23,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod admission;
 pub mod clock;
 pub mod codec;
 pub mod config;
@@ -45,6 +46,7 @@ mod store;
 mod ttl_read;
 mod ttl_tier;
 
+pub use admission::Admission;
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock, Timestamp};
 pub use codec::{Codec, CodecId, Fingerprint, Json, MessagePack, ValueCodec};
 pub use coordination::{

@@ -323,7 +323,7 @@ fn admission_weighs_a_key_seen_elsewhere_against_the_next_victim() {
     // Room to spare: anything is admitted.
     assert!(c.admits(&1000));
     for k in 0..64u64 {
-        c.insert(k, k);
+        c.insert(k, k).unwrap();
     }
     // A full cache whose entries are read often.
     for _ in 0..4 {
@@ -333,7 +333,10 @@ fn admission_weighs_a_key_seen_elsewhere_against_the_next_victim() {
     }
     c.run_pending_tasks();
     // A key seen once elsewhere loses the duel; seen often enough, it wins it.
-    assert!(!c.admits(&5000), "a one-off read must not displace a hot entry");
+    assert!(
+        !c.admits(&5000),
+        "a one-off read must not displace a hot entry"
+    );
     let mut admitted_after = None;
     for n in 2..=16 {
         if c.admits(&5000) {
@@ -346,7 +349,7 @@ fn admission_weighs_a_key_seen_elsewhere_against_the_next_victim() {
     // Without a frequency sketch, every key is admitted.
     let (lru, _, _) = cache(4, EvictionPolicy::Lru);
     for k in 0..4u64 {
-        lru.insert(k, k);
+        lru.insert(k, k).unwrap();
     }
     assert!(lru.admits(&99));
 }

@@ -1,8 +1,9 @@
 //! [`TieredBuilder`]: the two tiers and the promotion strategies.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use strata_core::{GetWithTtl, Namespace, SharedClock, SharedStore, Store, SystemClock};
+use strata_core::{Admission, GetWithTtl, Namespace, SharedClock, SharedStore, Store, SystemClock};
 
 use crate::coherence::Coherence;
 use crate::promotion::Promotion;
@@ -19,6 +20,7 @@ pub struct TieredBuilder<L1, L2> {
     clock: Option<SharedClock>,
     write_back: Option<WriteBack>,
     fallback: Option<SharedStore>,
+    admission: Option<Arc<dyn Admission>>,
     pressure: Option<(u64, f64)>,
     coherence: Option<(Coherence, tokio::runtime::Handle)>,
 }
@@ -34,6 +36,7 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
             clock: None,
             write_back: None,
             fallback: None,
+            admission: None,
             pressure: None,
             coherence: None,
         }
@@ -66,6 +69,14 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredBuilder<L1, L2> {
     /// region's Redis, ...). Its answers are served, not promoted.
     pub fn fallback(mut self, store: SharedStore) -> Self {
         self.fallback = Some(store);
+        self
+    }
+
+    /// What [`Promotion::Predictive`] asks before promoting: usually the L1 itself (a
+    /// `MemoryStore`, whose frequency sketch weighs the key against its next victim). Without
+    /// one, predictive promotion promotes like [`Promotion::Immediate`].
+    pub fn admission(mut self, admission: impl Admission) -> Self {
+        self.admission = Some(Arc::new(admission));
         self
     }
 
@@ -106,6 +117,7 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredBuilder<L1, L2> {
             clock: self.clock.unwrap_or_else(SystemClock::shared),
             write_back: self.write_back,
             fallback: self.fallback,
+            admission: self.admission,
             pressure: self.pressure,
             coherence: self.coherence,
         };

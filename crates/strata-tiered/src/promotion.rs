@@ -28,15 +28,60 @@ pub enum Promotion {
     },
     /// The first L2 hit only marks the key; the next read of it promotes it, however late.
     Lazy,
+    /// Predictive: on an L2 hit, when L1 says it would keep the key (its frequency
+    /// estimate, counting this read, beats the entry it would evict next; see
+    /// [`TieredBuilder::admission`](crate::TieredBuilder::admission)). Keys read once in a
+    /// while never displace the hot set; a key read often enough is promoted.
+    Predictive,
     /// Never: L1 holds only what this node wrote.
     Never,
+}
+
+impl std::str::FromStr for Promotion {
+    type Err = String;
+
+    /// `immediate`, `lazy`, `predictive`, `never`, or `conditional:<hits>/<window>` (for
+    /// example `conditional:3/60s`: the third L2 hit within 60 s promotes).
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim().to_ascii_lowercase();
+        Ok(match t.as_str() {
+            "immediate" => Promotion::Immediate,
+            "lazy" => Promotion::Lazy,
+            "predictive" => Promotion::Predictive,
+            "never" => Promotion::Never,
+            _ => {
+                let spec = t.strip_prefix("conditional:").ok_or_else(|| {
+                    format!(
+                        "unknown promotion {s:?}; expected immediate, lazy, predictive, never or conditional:<hits>/<window> (conditional:3/60s)"
+                    )
+                })?;
+                let (hits, window) = spec
+                    .split_once('/')
+                    .ok_or_else(|| format!("{s:?} needs hits and a window: conditional:3/60s"))?;
+                let hits: u32 = hits
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|&h| h >= 1)
+                    .ok_or_else(|| {
+                        format!("{s:?}: the hits must be a whole number of 1 or more")
+                    })?;
+                let window = strata_core::config::parse_duration(window)
+                    .map_err(|e| format!("{s:?}: {e}"))?;
+                if window.is_zero() {
+                    return Err(format!("{s:?}: the window must be longer than 0"));
+                }
+                Promotion::Conditional { hits, window }
+            }
+        })
+    }
 }
 
 impl Promotion {
     /// The L2 hits needed and the window, or `None` for `Never`.
     fn threshold(self) -> Option<(u32, Option<Duration>)> {
         match self {
-            Promotion::Immediate => Some((1, None)),
+            Promotion::Immediate | Promotion::Predictive => Some((1, None)),
             Promotion::Conditional { hits, window } => Some((hits.max(1), Some(window))),
             Promotion::Lazy => Some((2, None)),
             Promotion::Never => None,
@@ -98,6 +143,29 @@ impl Tracker {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn promotions_parse_from_configuration() {
+        use super::Promotion;
+        use std::time::Duration;
+        assert_eq!("Predictive".parse(), Ok(Promotion::Predictive));
+        assert_eq!("lazy".parse(), Ok(Promotion::Lazy));
+        assert_eq!(
+            "conditional:3/60s".parse(),
+            Ok(Promotion::Conditional {
+                hits: 3,
+                window: Duration::from_secs(60)
+            })
+        );
+        for bad in [
+            "sometimes",
+            "conditional:0/1s",
+            "conditional:3",
+            "conditional:2/0s",
+        ] {
+            assert!(bad.parse::<Promotion>().is_err(), "{bad}");
+        }
+    }
+
     use super::*;
     use strata_core::Namespace;
 

@@ -8,9 +8,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use strata_core::{
-    Capabilities, Entry, Error, Explain, GetWithTtl, Health, HealthStatus, Invalidation, Key,
-    Namespace, Now, Pattern, Result, SetMode, SetOptions, SetOutcome, SharedClock, SharedStore,
-    Store, StoreInfo, StoreStats, Ttl, TtlState,
+    Admission, Capabilities, Entry, Error, Explain, GetWithTtl, Health, HealthStatus, Invalidation,
+    Key, Namespace, Now, Pattern, Result, SetMode, SetOptions, SetOutcome, SharedClock,
+    SharedStore, Store, StoreInfo, StoreStats, Ttl, TtlState,
 };
 
 use crate::coherence::{self, CoherenceStats, Generation, Local, Shared};
@@ -71,6 +71,7 @@ struct Inner<L1, L2> {
     clock: SharedClock,
     write_back: Option<WriteBack>,
     fallback: Option<SharedStore>,
+    admission: Option<Arc<dyn Admission>>,
     /// L1's byte budget and the share of it past which promotions stop.
     pressure: Option<(u64, f64)>,
     /// Coherence across nodes, when configured.
@@ -84,6 +85,7 @@ pub(crate) struct Settings {
     pub(crate) clock: SharedClock,
     pub(crate) write_back: Option<WriteBack>,
     pub(crate) fallback: Option<SharedStore>,
+    pub(crate) admission: Option<Arc<dyn Admission>>,
     pub(crate) pressure: Option<(u64, f64)>,
     pub(crate) coherence: Option<(coherence::Coherence, tokio::runtime::Handle)>,
 }
@@ -163,6 +165,7 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
                 clock: settings.clock,
                 write_back: settings.write_back,
                 fallback: settings.fallback,
+                admission: settings.admission,
                 pressure: settings.pressure,
                 coherence: coherence.clone(),
             }),
@@ -321,11 +324,12 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
             }
         }
         let now = self.inner.clock.now();
-        if !self
-            .inner
-            .tracker
-            .hit(self.promotion(key.namespace()), key, now)
-        {
+        let promotion = self.promotion(key.namespace());
+        let admitted = match (&self.inner.admission, promotion) {
+            (Some(a), Promotion::Predictive) => a.admits(key),
+            _ => true,
+        };
+        if !admitted || !self.inner.tracker.hit(promotion, key, now) {
             add(&self.inner.counters.promotions_deferred, 1);
             return;
         }

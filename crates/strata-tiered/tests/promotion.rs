@@ -299,3 +299,59 @@ async fn promotions_stop_under_l1_memory_pressure() {
     );
     assert_eq!(tiered.tier_stats().promotions_under_pressure, 20 - promoted);
 }
+
+#[tokio::test]
+async fn predictive_promotes_a_key_only_once_it_beats_l1s_next_victim() {
+    let clock = Arc::new(ManualClock::new());
+    let l1 = MemoryStore::builder()
+        .clock(clock.clone() as SharedClock)
+        .max_entries(32)
+        .shards(1)
+        .build()
+        .unwrap();
+    let l2 = memory(&clock);
+    let tiered = TieredStore::builder(l1.clone(), l2.clone())
+        .promotion(Promotion::Predictive)
+        .admission(l1.clone())
+        .clock(clock.clone())
+        .build();
+    // L1 full of keys read often.
+    for i in 0..32 {
+        tiered
+            .set(&key("hot", &i.to_string()), "h".into(), SetOptions::new())
+            .await
+            .unwrap();
+    }
+    for _ in 0..4 {
+        for i in 0..32 {
+            assert!(
+                tiered
+                    .get(&key("hot", &i.to_string()))
+                    .await
+                    .unwrap()
+                    .is_some()
+            );
+        }
+    }
+    l1.run_pending_tasks();
+    let cold = key("cold", "c");
+    l2.set(&cold, "c".into(), SetOptions::new()).await.unwrap();
+    // Read once from L2: served, not promoted (it would push out a hot key).
+    assert!(tiered.get(&cold).await.unwrap().is_some());
+    assert!(!in_l1(&tiered, &cold).await);
+    assert_eq!(tiered.tier_stats().promotions_deferred, 1);
+    // Read often enough, it earns its place.
+    let mut reads = 1;
+    while !in_l1(&tiered, &cold).await {
+        assert!(reads < 16, "a key read {reads} times is still not promoted");
+        assert!(tiered.get(&cold).await.unwrap().is_some());
+        reads += 1;
+    }
+    assert!(reads > 2, "promoted after {reads} reads");
+    // With room in L1, the first read promotes.
+    let (roomy, l2) = tiers(&clock, Promotion::Predictive);
+    let k = key("p", "k");
+    l2.set(&k, "v".into(), SetOptions::new()).await.unwrap();
+    assert!(roomy.get(&k).await.unwrap().is_some());
+    assert!(in_l1(&roomy, &k).await);
+}

@@ -61,6 +61,7 @@ fn every_variable_is_read() {
         ("STRATA_FAIL_SAFE", "1h"),
         ("STRATA_LOADER_TIMEOUT", "2s"),
         ("STRATA_WRITE_MODE", "back"),
+        ("STRATA_PROMOTION", "IMMEDIATE"),
         ("STRATA_COHERENCE", "false"),
         ("STRATA_COHERENCE_HEARTBEAT", "250ms"),
         ("CACHE_WARM_ON_STARTUP", "true"),
@@ -101,6 +102,7 @@ fn every_variable_is_read() {
     assert_eq!(c.fail_safe, Some(Duration::from_secs(3600)));
     assert_eq!(c.loader_timeout, Some(Duration::from_secs(2)));
     assert_eq!(c.write_mode, WriteMode::Back);
+    assert_eq!(c.promotion, "IMMEDIATE");
     assert_eq!(c.coherence, Some(false));
     assert_eq!(c.coherence_heartbeat, Duration::from_millis(250));
     assert!(c.warming.on_startup);
@@ -311,4 +313,17 @@ fn the_documentation_lists_every_variable() {
             "{extra} is not in docs/configuration.md"
         );
     }
+}
+
+#[cfg(feature = "tiered")]
+#[test]
+fn promotion_strategies_are_checked() {
+    for ok in ["predictive", "lazy", "never", "conditional:3/60s"] {
+        assert_eq!(load(&[("STRATA_PROMOTION", ok)]).unwrap().promotion, ok);
+    }
+    let err = load(&[("STRATA_PROMOTION", "conditional:0/1s")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("STRATA_PROMOTION (promotion)"), "{err}");
+    assert!(err.contains("1 or more"), "{err}");
 }

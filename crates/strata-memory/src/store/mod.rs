@@ -494,3 +494,10 @@ impl strata_core::GetWithTtl for MemoryStore {
             .collect())
     }
 }
+
+/// Predictive promotion into this store as an L1: see [`Cache::admits`].
+impl strata_core::Admission for MemoryStore {
+    fn admits(&self, key: &Key) -> bool {
+        self.inner.cache.admits(key)
+    }
+}

@@ -35,6 +35,7 @@ pub(super) fn to_toml(c: &Config) -> String {
         None => "\"auto\"".to_owned(),
         Some(b) => b.to_string(),
     };
+    line(&mut s, "promotion", Some(format!("{:?}", c.promotion)));
     line(&mut s, "coherence", Some(coherence));
     line(
         &mut s,

@@ -193,6 +193,7 @@ fn apply(path: &str, raw: Raw<'_>, label: &str, c: &mut Config, out: &mut Proble
         "fail_safe" => c.fail_safe = duration(raw, label, out).or(c.fail_safe),
         "loader_timeout" => c.loader_timeout = duration(raw, label, out).or(c.loader_timeout),
         "write_mode" => set(&mut c.write_mode, named(raw, label, out)),
+        "promotion" => set(&mut c.promotion, string(raw, label, out)),
         "coherence" => match raw.text().map(|t| t.trim().eq_ignore_ascii_case("auto")) {
             Some(true) => c.coherence = None,
             _ => c.coherence = boolean(raw, label, out).map(Some).unwrap_or(c.coherence),

@@ -278,6 +278,9 @@ pub struct Config {
     pub loader_timeout: Option<Duration>,
     /// How a multi-tier cache writes.
     pub write_mode: WriteMode,
+    /// When a multi-tier cache copies an L2 hit into L1 (`immediate`, `lazy`, `predictive`,
+    /// `never`, `conditional:<hits>/<window>`).
+    pub promotion: String,
     /// Cross-node coherence of a multi-tier cache: `None` is auto (on with write-through).
     pub coherence: Option<bool>,
     /// The coherence heartbeat interval.
@@ -307,6 +310,7 @@ impl Default for Config {
             fail_safe: None,
             loader_timeout: None,
             write_mode: WriteMode::Through,
+            promotion: "immediate".to_owned(),
             coherence: None,
             coherence_heartbeat: Duration::from_secs(1),
             warming: WarmingSettings::default(),

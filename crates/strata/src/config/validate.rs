@@ -67,6 +67,7 @@ pub(super) fn problems(c: &Config) -> Problems {
         );
     }
     eviction(&c.memory.eviction_policy, &mut push);
+    promotion(&c.promotion, &mut push);
     if c.coherence == Some(true) && c.write_mode == super::WriteMode::Back {
         push(
             "coherence",
@@ -209,6 +210,25 @@ fn out_push_ttl(push: &mut impl FnMut(&str, String), name: &str) {
         &format!("CACHE_{}_TTL (ttl.{name})", name.to_ascii_uppercase()),
         "0 is not a TTL; give one above 0".into(),
     );
+}
+
+#[cfg(feature = "tiered")]
+fn promotion(text: &str, push: &mut impl FnMut(&str, String)) {
+    if let Err(e) = text.parse::<strata_tiered::Promotion>() {
+        push("promotion", e);
+    }
+}
+
+#[cfg(not(feature = "tiered"))]
+fn promotion(text: &str, push: &mut impl FnMut(&str, String)) {
+    if !text.eq_ignore_ascii_case("immediate") {
+        push(
+            "promotion",
+            format!(
+                "{text:?} needs the `tiered` feature of strata (there is no L1 to promote into)"
+            ),
+        );
+    }
 }
 
 #[cfg(feature = "memory")]

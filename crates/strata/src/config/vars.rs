@@ -147,6 +147,12 @@ pub const SETTINGS: &[Setting] = &[
         "With `multi_tier`: `through` (L2 then L1) or `back` (L1 now, L2 from a bounded queue).",
     ),
     s(
+        "promotion",
+        "STRATA_PROMOTION",
+        "immediate",
+        "With `multi_tier`: when an L2 hit is copied into L1: `immediate`, `lazy` (on the second read), `predictive` (when L1's frequency estimate beats its next victim), `never`, or `conditional:<hits>/<window>` (`conditional:3/60s`).",
+    ),
+    s(
         "coherence",
         "STRATA_COHERENCE",
         "auto",

@@ -255,7 +255,12 @@ async fn tiered(config: &Config, clock: Option<SharedClock>) -> Result<Stack> {
     let (l2, address, _) = connect_redis(config, clock.clone()).await?;
     let l1_size = config.memory.max_size.share(config.memory.l1_size_ratio);
     let l1 = memory_store(config, l1_size, clock.clone())?;
-    let mut b = strata_tiered::TieredStore::builder(l1.clone(), l2.clone());
+    let promotion: strata_tiered::Promotion =
+        config.promotion.parse().map_err(Error::invalid_config)?;
+    // L1 weighs predictive promotions with its frequency sketch.
+    let mut b = strata_tiered::TieredStore::builder(l1.clone(), l2.clone())
+        .promotion(promotion)
+        .admission(l1.clone());
     if let Some(c) = clock {
         b = b.clock(c);
     }
