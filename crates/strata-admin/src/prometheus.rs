@@ -9,6 +9,9 @@ use axum::response::{IntoResponse, Response};
 
 use crate::state::AppState;
 
+/// Reads one counter of a namespace's figures.
+type Field = fn(&strata::analytics::NamespaceStats) -> u64;
+
 /// Escapes a label value: backslash, double quote and newline.
 fn escape(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
@@ -71,7 +74,7 @@ pub(crate) fn render(state: &AppState) -> String {
 
     if let Some(a) = system.analytics() {
         let snap = a.snapshot();
-        let counters: [(&str, &str, fn(&strata::analytics::NamespaceStats) -> u64); 6] = [
+        let counters: [(&str, &str, Field); 6] = [
             (
                 "strata_cache_requests_total",
                 "Reads of one key (hits + misses).",
