@@ -1,6 +1,6 @@
 //! # strata-admin
 //!
-//! The operations HTTP surface of a Strata cache system: an [axum](axum) [`Router`] that a
+//! The operations HTTP surface of a Strata cache system: an [axum] [`Router`] that a
 //! service mounts under any path of its own app (or serves alone), over a running
 //! [`CacheSystem`]. It answers JSON for health, configuration (and a governance policy
 //! change through the validated hot-reload path), metrics (and the same in Prometheus text),
