@@ -20,6 +20,8 @@ pub(crate) struct TierProbe {
 
 #[cfg(feature = "tiered")]
 impl TierProbe {
+    // Built by the multi_tier backend, which also needs `redis` and `memory`.
+    #[cfg_attr(not(all(feature = "redis", feature = "memory")), allow(dead_code))]
     pub(crate) fn new<L1, L2>(store: strata_tiered::TieredStore<L1, L2>) -> Self
     where
         L1: strata_core::Store,
