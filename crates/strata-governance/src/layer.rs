@@ -120,6 +120,35 @@ impl GovernanceLayer {
         self.install(policy.compile())
     }
 
+    /// Makes `source` the layer's source and swaps in the policy it loads, through the same
+    /// validated path as [`GovernanceLayer::reload`]: on any problem (parsing, validation, an
+    /// unreadable file) neither the policy in force nor the source changes, and the error
+    /// lists every problem. On success later reloads load `source`. Returns the new version.
+    ///
+    /// (Call [`PolicySource::load_with_problems`] first to get the problems one by one.)
+    ///
+    /// ```
+    /// use strata_governance::{GovernanceLayer, PolicySource};
+    /// let layer = GovernanceLayer::from_source(PolicySource::new())?;
+    /// let v = layer.replace_source(PolicySource::new().toml_str("mode = \"reject\"\n"))?;
+    /// assert_eq!(v, 2);
+    /// assert!(layer.replace_source(PolicySource::new().toml_str("mode = \"sometimes\"\n")).is_err());
+    /// assert_eq!(layer.version(), 2); // the bad source changed nothing
+    /// # Ok::<(), strata_core::Error>(())
+    /// ```
+    pub fn replace_source(&self, source: PolicySource) -> Result<u64> {
+        // The source lock is held across load and swap, so two replacements cannot
+        // interleave (one's policy with the other's source).
+        let mut current = self
+            .gov
+            .source
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let version = self.install(source.load().and_then(|p| p.compile()))?;
+        *current = Some(source);
+        Ok(version)
+    }
+
     fn install(&self, compiled: Result<CompiledPolicy>) -> Result<u64> {
         match compiled {
             Ok(c) => {

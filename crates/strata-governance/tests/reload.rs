@@ -158,3 +158,38 @@ async fn reload_reads_the_source_again_and_keeps_the_policy_on_errors() {
         ErrorKind::InvalidConfig
     );
 }
+
+#[test]
+fn replace_source_swaps_policy_and_source_or_changes_nothing() {
+    let layer = GovernanceLayer::from_source(PolicySource::new()).unwrap();
+    let curves = Namespace::new(namespaces::CURVES).unwrap();
+    assert_eq!(layer.rule(&curves).ceiling, None);
+
+    // A bad source: every problem listed, neither the policy nor the source changes.
+    let bad =
+        PolicySource::new().toml_str("mode = \"sometimes\"\n[rules.curves]\nceiling = \"soon\"\n");
+    let err = layer.replace_source(bad).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+    let text = err.to_string();
+    assert!(text.contains("mode"), "{text}");
+    assert!(text.contains("rules.curves.ceiling"), "{text}");
+    assert_eq!(layer.version(), 1);
+    assert_eq!(layer.report().reload_failures, 1);
+    assert!(
+        layer
+            .source()
+            .unwrap()
+            .load()
+            .unwrap()
+            .rules()
+            .get("curves")
+            .is_none_or(|r| r.ceiling.is_none())
+    );
+
+    // A good source: swapped in, and later reloads load it.
+    let good = PolicySource::new().toml_str("[rules.curves]\nceiling = \"1h\"\n");
+    assert_eq!(layer.replace_source(good).unwrap(), 2);
+    assert_eq!(layer.rule(&curves).ceiling, Some(Duration::from_secs(3600)));
+    assert_eq!(layer.reload().unwrap(), 3);
+    assert_eq!(layer.rule(&curves).ceiling, Some(Duration::from_secs(3600)));
+}

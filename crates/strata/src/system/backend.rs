@@ -29,6 +29,9 @@ pub(crate) struct Stack {
     pub(crate) governance: Option<strata_governance::GovernanceLayer>,
     #[cfg(feature = "analytics")]
     pub(crate) analytics: Option<strata_analytics::AnalyticsLayer>,
+    /// The tiered store's counters and promotion strategies (`multi_tier`).
+    #[cfg(feature = "tiered")]
+    pub(crate) tiers: Option<super::inspect::TierProbe>,
 }
 
 pub(crate) async fn build(config: &Config, clock: Option<SharedClock>) -> Result<Stack> {
@@ -78,6 +81,8 @@ fn stack(store: SharedStore, backend: &'static str, description: String) -> Stac
         governance: None,
         #[cfg(feature = "analytics")]
         analytics: None,
+        #[cfg(feature = "tiered")]
+        tiers: None,
     }
 }
 
@@ -302,6 +307,7 @@ async fn tiered(config: &Config, clock: Option<SharedClock>) -> Result<Stack> {
         ),
     );
     s.memory = Some(l1);
+    s.tiers = Some(super::inspect::TierProbe::new(tiered.clone()));
     // Flushes write-back and stops the coherence tasks.
     s.flush = Some(Box::new(move |deadline| {
         Box::pin(async move {

@@ -23,6 +23,7 @@
 mod backend;
 mod disabled;
 mod gate;
+mod inspect;
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -42,7 +43,9 @@ use crate::warming::{WarmReport, WarmingConfig, warm};
 use crate::{Cache, CacheBuilder};
 use gate::Gate;
 
-type WarmFn = Arc<dyn Fn(Registry) -> BoxFuture<'static, WarmReport> + Send + Sync>;
+/// Runs a cache's warming: its configured keys, or the given ones.
+type WarmFn =
+    Arc<dyn Fn(Registry, Option<Arc<[String]>>) -> BoxFuture<'static, WarmReport> + Send + Sync>;
 
 struct Warmer {
     name: String,
@@ -106,8 +109,17 @@ impl CacheSystemBuilder {
         let name = name.to_ascii_lowercase();
         let warming = Arc::new(warming);
         let cache_name = name.clone();
-        let run: WarmFn = Arc::new(move |registry: Registry| {
-            let warming = warming.clone();
+        let run: WarmFn = Arc::new(move |registry: Registry, keys: Option<Arc<[String]>>| {
+            let warming = match keys {
+                Some(keys) => Arc::new(WarmingConfig {
+                    enabled: warming.enabled,
+                    keys: keys.to_vec(),
+                    loader: warming.loader.clone(),
+                    concurrency: warming.concurrency,
+                    interval: warming.interval,
+                }),
+                None => warming.clone(),
+            };
             let name = cache_name.clone();
             Box::pin(async move {
                 match registry.cache::<T>(&name) {
@@ -177,6 +189,10 @@ impl CacheSystemBuilder {
                     governance: stack.governance,
                     #[cfg(feature = "analytics")]
                     analytics: stack.analytics,
+                    #[cfg(feature = "memory")]
+                    memory: stack.memory.clone(),
+                    #[cfg(feature = "tiered")]
+                    tiers: stack.tiers,
                 })),
             }),
         };
@@ -212,6 +228,11 @@ struct Parts {
     governance: Option<strata_governance::GovernanceLayer>,
     #[cfg(feature = "analytics")]
     analytics: Option<strata_analytics::AnalyticsLayer>,
+    /// The in-memory store (the backend, or the L1), for status figures.
+    #[cfg(feature = "memory")]
+    memory: Option<strata_memory::MemoryStore>,
+    #[cfg(feature = "tiered")]
+    tiers: Option<inspect::TierProbe>,
 }
 
 struct Inner {
@@ -369,7 +390,7 @@ impl CacheSystem {
     pub async fn warm(&self) -> WarmReport {
         let mut total = WarmReport::default();
         for (_, run) in self.inner.warmers.iter() {
-            total.absorb(run(self.inner.registry.clone()).await);
+            total.absorb(run(self.inner.registry.clone(), None).await);
         }
         total
     }
@@ -451,7 +472,7 @@ impl CacheSystem {
                 tokio::select! {
                     _ = stopped.changed() => break,
                     _ = tick.tick() => {
-                        let report = run(registry.clone()).await;
+                        let report = run(registry.clone(), None).await;
                         tracing::debug!(cache = name, warmed = report.warmed, failed = report.failed, "interval warming");
                     }
                 }
