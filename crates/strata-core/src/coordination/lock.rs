@@ -17,21 +17,7 @@ pub struct LockToken(String);
 impl LockToken {
     /// A token with a random 128-bit value.
     pub fn random() -> Self {
-        use std::collections::hash_map::RandomState;
-        use std::hash::{BuildHasher, Hasher};
-        let mut text = String::with_capacity(32);
-        for _ in 0..2 {
-            // RandomState is seeded from the OS once per process and stepped per instance.
-            let mut h = RandomState::new().build_hasher();
-            h.write_u128(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_nanos())
-                    .unwrap_or(0),
-            );
-            text.push_str(&format!("{:016x}", h.finish()));
-        }
-        LockToken(text)
+        LockToken(format!("{:032x}", super::random_id()))
     }
 
     /// The token's text.

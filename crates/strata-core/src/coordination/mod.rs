@@ -12,3 +12,26 @@ pub use bus::{BusEvent, InvalidationBus};
 pub use cas::{CompareAndSet, Version};
 pub use lock::{DistributedLock, DynLock, LockToken};
 pub use tracking::{KeyTracking, TrackingEvent};
+
+/// A random 128-bit id (a lock token, a node id): std's per-process random hasher keys,
+/// seeded from the OS and stepped per call, over the time.
+///
+/// ```
+/// assert_ne!(strata_core::coordination::random_id(), strata_core::coordination::random_id());
+/// ```
+pub fn random_id() -> u128 {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    let mut id = 0u128;
+    for _ in 0..2 {
+        let mut h = RandomState::new().build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
+        id = (id << 64) | u128::from(h.finish());
+    }
+    id
+}

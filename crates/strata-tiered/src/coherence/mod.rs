@@ -291,24 +291,6 @@ impl std::fmt::Debug for Shared {
     }
 }
 
-/// A random node id (std's per-process random hasher keys, stepped per call, and the time).
-fn node_id() -> u128 {
-    use std::collections::hash_map::RandomState;
-    use std::hash::{BuildHasher, Hasher};
-    let mut id = 0u128;
-    for _ in 0..2 {
-        let mut h = RandomState::new().build_hasher();
-        h.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0),
-        );
-        id = (id << 64) | u128::from(h.finish());
-    }
-    id
-}
-
 impl Shared {
     /// True while L1 may be read and filled.
     pub(crate) fn serving(&self) -> bool {
@@ -406,7 +388,11 @@ pub(crate) fn shared(config: &Coherence, clock: SharedClock) -> Arc<Shared> {
     let (serving_tx, _) = watch::channel(false);
     let (stop_tx, _) = watch::channel(false);
     Arc::new(Shared {
-        publisher: Publisher::new(node_id(), config.bus.clone(), clock.clone()),
+        publisher: Publisher::new(
+            strata_core::coordination::random_id(),
+            config.bus.clone(),
+            clock.clone(),
+        ),
         generations: Generations::default(),
         tickets: Tickets::default(),
         fences: config.fences.clone(),
