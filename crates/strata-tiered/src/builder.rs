@@ -6,6 +6,7 @@ use std::sync::Arc;
 use strata_core::{Admission, GetWithTtl, Namespace, SharedClock, SharedStore, Store, SystemClock};
 
 use crate::coherence::Coherence;
+use crate::placement::PlacementPolicy;
 use crate::promotion::Promotion;
 use crate::store::{Settings, TieredStore};
 use crate::write_back::{WriteBack, WriteBackConfig};
@@ -21,6 +22,7 @@ pub struct TieredBuilder<L1, L2> {
     write_back: Option<WriteBack>,
     fallback: Option<SharedStore>,
     admission: Option<Arc<dyn Admission>>,
+    placement: Option<Arc<dyn PlacementPolicy>>,
     pressure: Option<(u64, f64)>,
     coherence: Option<(Coherence, tokio::runtime::Handle)>,
 }
@@ -37,6 +39,7 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
             write_back: None,
             fallback: None,
             admission: None,
+            placement: None,
             pressure: None,
             coherence: None,
         }
@@ -80,6 +83,14 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredBuilder<L1, L2> {
         self
     }
 
+    /// Which tiers serve each namespace and how eagerly its L2 hits are promoted, asked on
+    /// every operation (so a governance policy's allowed tiers and priorities, reloaded,
+    /// apply at once). Without one, every namespace is served by both tiers.
+    pub fn placement(mut self, policy: impl PlacementPolicy) -> Self {
+        self.placement = Some(Arc::new(policy));
+        self
+    }
+
     /// The clock of promotion windows (default: the system clock).
     pub fn clock(mut self, clock: SharedClock) -> Self {
         self.clock = Some(clock);
@@ -118,6 +129,7 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredBuilder<L1, L2> {
             write_back: self.write_back,
             fallback: self.fallback,
             admission: self.admission,
+            placement: self.placement,
             pressure: self.pressure,
             coherence: self.coherence,
         };

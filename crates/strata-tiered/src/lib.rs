@@ -36,12 +36,14 @@
 
 mod builder;
 mod coherence;
+mod placement;
 mod promotion;
 mod store;
 mod write_back;
 
 pub use builder::TieredBuilder;
 pub use coherence::{Coherence, CoherenceStats, LagSummary};
+pub use placement::{Placement, PlacementPolicy, Tiers};
 pub use promotion::Promotion;
 pub use store::{TierStats, TieredStore};
 pub use write_back::{FlushReport, WriteBackConfig};

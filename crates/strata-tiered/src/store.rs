@@ -14,6 +14,7 @@ use strata_core::{
 };
 
 use crate::coherence::{self, CoherenceStats, Generation, Local, Shared};
+use crate::placement::{PlacementPolicy, Tiers};
 use crate::promotion::{Promotion, Tracker};
 use crate::write_back::{FlushReport, WriteBack};
 
@@ -72,6 +73,7 @@ struct Inner<L1, L2> {
     write_back: Option<WriteBack>,
     fallback: Option<SharedStore>,
     admission: Option<Arc<dyn Admission>>,
+    placement: Option<Arc<dyn PlacementPolicy>>,
     /// L1's byte budget and the share of it past which promotions stop.
     pressure: Option<(u64, f64)>,
     /// Coherence across nodes, when configured.
@@ -86,6 +88,7 @@ pub(crate) struct Settings {
     pub(crate) write_back: Option<WriteBack>,
     pub(crate) fallback: Option<SharedStore>,
     pub(crate) admission: Option<Arc<dyn Admission>>,
+    pub(crate) placement: Option<Arc<dyn PlacementPolicy>>,
     pub(crate) pressure: Option<(u64, f64)>,
     pub(crate) coherence: Option<(coherence::Coherence, tokio::runtime::Handle)>,
 }
@@ -166,6 +169,7 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
                 write_back: settings.write_back,
                 fallback: settings.fallback,
                 admission: settings.admission,
+                placement: settings.placement,
                 pressure: settings.pressure,
                 coherence: coherence.clone(),
             }),
@@ -237,13 +241,28 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
         &self.inner.l2
     }
 
-    /// The promotion strategy of `namespace`.
+    /// The promotion strategy of `namespace`: the placement policy's, else the namespace's
+    /// own, else the default.
     pub fn promotion(&self, namespace: &Namespace) -> Promotion {
         self.inner
-            .promotions
-            .get(namespace)
-            .copied()
+            .placement
+            .as_ref()
+            .and_then(|p| p.placement(namespace).promotion)
+            .or_else(|| self.inner.promotions.get(namespace).copied())
             .unwrap_or(self.inner.default_promotion)
+    }
+
+    /// The tiers that serve `namespace` (see [`TieredBuilder::placement`](crate::TieredBuilder::placement)).
+    pub fn tiers(&self, namespace: &Namespace) -> Tiers {
+        self.inner
+            .placement
+            .as_ref()
+            .map_or(Tiers::Both, |p| p.placement(namespace).tiers)
+    }
+
+    /// True when every namespace is served by both tiers (always, without a policy).
+    fn all_both<'a>(&self, mut namespaces: impl Iterator<Item = &'a Namespace>) -> bool {
+        self.inner.placement.is_none() || namespaces.all(|ns| self.tiers(ns) == Tiers::Both)
     }
 
     /// The tier counters.
@@ -613,6 +632,11 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
     }
 
     fn get_now(&self, key: &Key) -> Now<Option<Entry>> {
+        match self.tiers(key.namespace()) {
+            Tiers::L1Only => return self.inner.l1.get_now(key),
+            Tiers::L2Only => return Now::Pending,
+            Tiers::Both => {}
+        }
         if !self.l1_usable() {
             return Now::Pending;
         }
@@ -628,6 +652,11 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
     }
 
     async fn get(&self, key: &Key) -> Result<Option<Entry>> {
+        match self.tiers(key.namespace()) {
+            Tiers::L1Only => return self.inner.l1.get(key).await,
+            Tiers::L2Only => return self.inner.l2.get(key).await.map_err(|e| self.l2_failed(e)),
+            Tiers::Both => {}
+        }
         // The hot path: an in-process L1 answers without a batch or an await.
         if self.l1_usable()
             && let Now::Ready(Some(hit)) = self.inner.l1.get_now(key)
@@ -642,11 +671,31 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
     }
 
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Entry>>> {
-        self.read(keys).await
+        if self.all_both(keys.iter().map(Key::namespace)) {
+            return self.read(keys).await;
+        }
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            out.push(self.get(key).await?);
+        }
+        Ok(out)
     }
 
     async fn set(&self, key: &Key, value: Bytes, opts: SetOptions) -> Result<SetOutcome> {
         opts.validate()?;
+        match self.tiers(key.namespace()) {
+            Tiers::L1Only => return self.inner.l1.set(key, value, opts).await,
+            Tiers::L2Only => {
+                self.inner.l1.delete(key).await?;
+                return self
+                    .inner
+                    .l2
+                    .set(key, value, opts)
+                    .await
+                    .map_err(|e| self.l2_failed(e));
+            }
+            Tiers::Both => {}
+        }
         if let Some(c) = self.inner.coherence.as_deref() {
             if opts.fill
                 && opts.mode == SetMode::Always
@@ -699,6 +748,12 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
 
     async fn set_many(&self, items: Vec<(Key, Bytes)>, opts: SetOptions) -> Result<()> {
         opts.validate()?;
+        if !self.all_both(items.iter().map(|(k, _)| k.namespace())) {
+            for (key, value) in items {
+                self.set(&key, value, opts.clone()).await?;
+            }
+            return Ok(());
+        }
         if let Some(c) = self.inner.coherence.as_deref() {
             if opts.fill || opts.mode != SetMode::Always {
                 // Fills are fenced one by one; conditional writes need their own answers.
@@ -760,6 +815,19 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
     }
 
     async fn delete(&self, key: &Key) -> Result<bool> {
+        match self.tiers(key.namespace()) {
+            Tiers::L1Only => return self.inner.l1.delete(key).await,
+            Tiers::L2Only => {
+                self.inner.l1.delete(key).await?;
+                return self
+                    .inner
+                    .l2
+                    .delete(key)
+                    .await
+                    .map_err(|e| self.l2_failed(e));
+            }
+            Tiers::Both => {}
+        }
         if let Some(c) = self.inner.coherence.as_deref() {
             c.generations.bump_key(key);
             self.inner.l1.delete(key).await?;
@@ -785,6 +853,18 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
     }
 
     async fn expire(&self, key: &Key, ttl: Ttl) -> Result<bool> {
+        match self.tiers(key.namespace()) {
+            Tiers::L1Only => return self.inner.l1.expire(key, ttl).await,
+            Tiers::L2Only => {
+                return self
+                    .inner
+                    .l2
+                    .expire(key, ttl)
+                    .await
+                    .map_err(|e| self.l2_failed(e));
+            }
+            Tiers::Both => {}
+        }
         let ttl = ttl.validate()?;
         self.settle().await?;
         let live = self
@@ -808,11 +888,29 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
     }
 
     async fn ttl(&self, key: &Key) -> Result<TtlState> {
+        match self.tiers(key.namespace()) {
+            Tiers::L1Only => return self.inner.l1.ttl(key).await,
+            Tiers::L2Only => return self.inner.l2.ttl(key).await.map_err(|e| self.l2_failed(e)),
+            Tiers::Both => {}
+        }
         self.settle().await?;
         self.inner.l2.ttl(key).await.map_err(|e| self.l2_failed(e))
     }
 
     async fn increment(&self, key: &Key, delta: i64) -> Result<i64> {
+        match self.tiers(key.namespace()) {
+            Tiers::L1Only => return self.inner.l1.increment(key, delta).await,
+            Tiers::L2Only => {
+                self.inner.l1.delete(key).await?;
+                return self
+                    .inner
+                    .l2
+                    .increment(key, delta)
+                    .await
+                    .map_err(|e| self.l2_failed(e));
+            }
+            Tiers::Both => {}
+        }
         self.settle().await?;
         let coherent = self.inner.coherence.as_deref();
         if let Some(c) = coherent {
@@ -836,6 +934,11 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
     }
 
     fn scan(&self, namespace: &Namespace, pattern: &Pattern) -> BoxStream<'static, Result<Key>> {
+        match self.tiers(namespace) {
+            Tiers::L1Only => return self.inner.l1.scan(namespace, pattern),
+            Tiers::L2Only => return self.inner.l2.scan(namespace, pattern),
+            Tiers::Both => {}
+        }
         let keys = self.inner.l2.scan(namespace, pattern);
         if self
             .inner
@@ -875,6 +978,17 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
     }
 
     async fn invalidate(&self, req: &Invalidation) -> Result<u64> {
+        // A node-local namespace is L1's alone (an L2-only one goes the usual way: L1 holds
+        // no copies, and other nodes hear of it).
+        let local = match &req.selector {
+            strata_core::Selector::Key(k) => Some(*k.namespace()),
+            strata_core::Selector::Pattern { namespace, .. }
+            | strata_core::Selector::Namespace(namespace) => Some(*namespace),
+            _ => None,
+        };
+        if local.is_some_and(|ns| self.tiers(&ns) == Tiers::L1Only) {
+            return self.inner.l1.invalidate(req).await;
+        }
         if let Some(c) = self.inner.coherence.as_deref() {
             // Generations first, then L1, then L2, then the other nodes.
             c.generations.bump(&req.selector);

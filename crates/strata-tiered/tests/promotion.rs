@@ -355,3 +355,73 @@ async fn predictive_promotes_a_key_only_once_it_beats_l1s_next_victim() {
     assert!(roomy.get(&k).await.unwrap().is_some());
     assert!(in_l1(&roomy, &k).await);
 }
+
+/// `local` lives in L1 only, `shared` in L2 only, `cold` is promoted never.
+struct Policy;
+
+impl strata_tiered::PlacementPolicy for Policy {
+    fn placement(&self, ns: &Namespace) -> strata_tiered::Placement {
+        use strata_tiered::{Placement, Tiers};
+        match ns.as_str() {
+            "local" => Placement {
+                tiers: Tiers::L1Only,
+                promotion: None,
+            },
+            "shared" => Placement {
+                tiers: Tiers::L2Only,
+                promotion: None,
+            },
+            "cold" => Placement {
+                tiers: Tiers::Both,
+                promotion: Some(Promotion::Never),
+            },
+            _ => Placement::default(),
+        }
+    }
+}
+
+#[tokio::test]
+async fn placement_keeps_namespaces_in_the_tiers_the_policy_allows() {
+    let clock = Arc::new(ManualClock::new());
+    let l2 = memory(&clock);
+    let tiered = TieredStore::builder(memory(&clock), l2.clone())
+        .clock(clock.clone())
+        .placement(Policy)
+        .build();
+    let (local, shared, cold, plain) = (
+        key("local", "a"),
+        key("shared", "b"),
+        key("cold", "c"),
+        key("plain", "d"),
+    );
+    for k in [&local, &shared, &cold, &plain] {
+        tiered.set(k, "v".into(), SetOptions::new()).await.unwrap();
+    }
+    // L1 only: never written to L2.
+    assert!(in_l1(&tiered, &local).await);
+    assert!(l2.get(&local).await.unwrap().is_none());
+    assert_eq!(tiered.increment(&key("local", "n"), 2).await.unwrap(), 2);
+    assert!(l2.get(&key("local", "n")).await.unwrap().is_none());
+    // L2 only: never copied into L1, however often it is read.
+    for _ in 0..3 {
+        assert!(tiered.get(&shared).await.unwrap().is_some());
+    }
+    assert!(!in_l1(&tiered, &shared).await);
+    assert!(l2.get(&shared).await.unwrap().is_some());
+    // A promotion override: `cold` is written through but never promoted from L2.
+    tiered.l1().delete(&cold).await.unwrap();
+    assert!(tiered.get(&cold).await.unwrap().is_some());
+    assert!(!in_l1(&tiered, &cold).await);
+    assert_eq!(tiered.promotion(cold.namespace()), Promotion::Never);
+    // Everything else: both tiers.
+    assert!(in_l1(&tiered, &plain).await);
+    assert!(l2.get(&plain).await.unwrap().is_some());
+    // Batches follow each key's placement.
+    let got = tiered
+        .get_many(&[local.clone(), shared.clone(), plain.clone()])
+        .await
+        .unwrap();
+    assert!(got.iter().all(Option::is_some));
+    assert!(tiered.delete(&local).await.unwrap());
+    assert!(tiered.get(&local).await.unwrap().is_none());
+}

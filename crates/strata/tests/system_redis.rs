@@ -255,3 +255,54 @@ async fn multi_tier_nodes_stay_coherent_and_shutdown_leaves_no_task() {
     }
     assert_eq!(alive_tasks(), before, "a task outlived shutdown");
 }
+
+#[cfg(all(feature = "tiered", feature = "governance"))]
+#[tokio::test]
+async fn governance_rules_place_namespaces_in_the_tiers_they_allow() {
+    let Some(url) = shared_redis_url() else {
+        return;
+    };
+    let prefix = RunContext::new().prefix();
+    let config = Config::source()
+        .toml_str(
+            r#"
+backend = "multi_tier"
+[governance.rules.session]
+tiers = "l1"
+[governance.rules.curves]
+tiers = "l2"
+"#,
+        )
+        .env_vars([
+            ("REDIS_URL", url.as_str()),
+            ("STRATA_REDIS_PREFIX", prefix.as_str()),
+        ])
+        .load()
+        .unwrap();
+    let system = CacheSystem::start(config).await.unwrap();
+    let sessions = system.cache::<String>("session").unwrap();
+    let quotes = system.cache::<String>("curves").unwrap();
+    sessions.set("s1", "ada".into()).await.unwrap();
+    quotes.set("EURUSD", "1.08".into()).await.unwrap();
+    // Node-local sessions never reach Redis; curves live there only.
+    assert_eq!(
+        raw(&url, &["EXISTS", &format!("{prefix}:session:s1")]).as_int(),
+        Some(0)
+    );
+    assert_eq!(
+        raw(&url, &["EXISTS", &format!("{prefix}:curves:EURUSD")]).as_int(),
+        Some(1)
+    );
+    let before = system.tier_stats().unwrap();
+    for _ in 0..3 {
+        assert!(quotes.get("EURUSD").await.unwrap().is_some());
+        assert!(sessions.get("s1").await.unwrap().is_some());
+    }
+    let after = system.tier_stats().unwrap();
+    assert_eq!(
+        after.promotions, before.promotions,
+        "an L2-only value is never promoted"
+    );
+    raw(&url, &["DEL", &format!("{prefix}:curves:EURUSD")]);
+    system.shutdown(Duration::from_secs(5)).await;
+}

@@ -35,15 +35,59 @@ pub(crate) struct Stack {
 }
 
 pub(crate) async fn build(config: &Config, clock: Option<SharedClock>) -> Result<Stack> {
-    let stack = backend(config, clock.clone()).await?;
+    let extras = Extras {
+        #[cfg(feature = "governance")]
+        governance: if config.enabled {
+            Some(strata_governance::GovernanceLayer::from_source(
+                config.governance_source(),
+            )?)
+        } else {
+            None
+        },
+    };
+    let stack = backend(config, clock.clone(), &extras).await?;
     if !config.enabled {
         return Ok(stack);
     }
     #[cfg(feature = "analytics")]
     let stack = with_analytics(stack, clock)?;
     #[cfg(feature = "governance")]
-    let stack = with_governance(stack, config)?;
+    let stack = with_governance(stack, extras.governance);
     Ok(stack)
+}
+
+/// What the layers lend the backend: the governance policy places a multi-tier cache's
+/// namespaces (allowed tiers, priority).
+struct Extras {
+    #[cfg(feature = "governance")]
+    governance: Option<strata_governance::GovernanceLayer>,
+}
+
+/// A governance policy as a tiered store's placement: a rule's allowed tiers choose the
+/// tiers, its priority the promotion (high: immediate; low: predictive, so a low-priority
+/// key enters L1 only when it is read more than what it would push out). Asked on every
+/// operation, so a policy reload applies at once.
+#[cfg(all(feature = "governance", feature = "tiered"))]
+struct GovernancePlacement(strata_governance::GovernanceLayer);
+
+#[cfg(all(feature = "governance", feature = "tiered"))]
+impl strata_tiered::PlacementPolicy for GovernancePlacement {
+    fn placement(&self, namespace: &strata_core::Namespace) -> strata_tiered::Placement {
+        use strata_governance::{AllowedTiers, Priority};
+        use strata_tiered::{Placement, Promotion, Tiers};
+        let rule = self.0.rule(namespace);
+        let tiers = match rule.tiers {
+            AllowedTiers::L1 => Tiers::L1Only,
+            AllowedTiers::L2 => Tiers::L2Only,
+            _ => Tiers::Both,
+        };
+        let promotion = match rule.priority {
+            Priority::High => Some(Promotion::Immediate),
+            Priority::Low => Some(Promotion::Predictive),
+            _ => None,
+        };
+        Placement { tiers, promotion }
+    }
 }
 
 /// Counters, latency, events and health over the backend.
@@ -62,11 +106,12 @@ fn with_analytics(mut stack: Stack, clock: Option<SharedClock>) -> Result<Stack>
 /// The namespace policy, outermost: from the `[governance]` table, the governance
 /// variables and the profile.
 #[cfg(feature = "governance")]
-fn with_governance(mut stack: Stack, config: &Config) -> Result<Stack> {
-    let layer = strata_governance::GovernanceLayer::from_source(config.governance_source())?;
-    stack.store = SharedStore::new(strata_core::Layer::layer(&layer, stack.store));
-    stack.governance = Some(layer);
-    Ok(stack)
+fn with_governance(mut stack: Stack, layer: Option<strata_governance::GovernanceLayer>) -> Stack {
+    if let Some(layer) = layer {
+        stack.store = SharedStore::new(strata_core::Layer::layer(&layer, stack.store));
+        stack.governance = Some(layer);
+    }
+    stack
 }
 
 fn stack(store: SharedStore, backend: &'static str, description: String) -> Stack {
@@ -86,7 +131,7 @@ fn stack(store: SharedStore, backend: &'static str, description: String) -> Stac
     }
 }
 
-async fn backend(config: &Config, clock: Option<SharedClock>) -> Result<Stack> {
+async fn backend(config: &Config, clock: Option<SharedClock>, extras: &Extras) -> Result<Stack> {
     if !config.enabled {
         tracing::info!("CACHE_ENABLED=false: caching is disabled, every read misses");
         return Ok(stack(
@@ -98,7 +143,7 @@ async fn backend(config: &Config, clock: Option<SharedClock>) -> Result<Stack> {
     match config.backend {
         Backend::Memory => memory(config, config.memory.max_size, clock),
         Backend::Redis | Backend::RedisCluster => redis_stack(config, clock).await,
-        Backend::MultiTier => tiered(config, clock).await,
+        Backend::MultiTier => tiered(config, clock, extras).await,
         Backend::Auto => auto(config, clock).await,
     }
 }
@@ -256,7 +301,7 @@ async fn redis_stack(config: &Config, _clock: Option<SharedClock>) -> Result<Sta
 }
 
 #[cfg(all(feature = "tiered", feature = "redis", feature = "memory"))]
-async fn tiered(config: &Config, clock: Option<SharedClock>) -> Result<Stack> {
+async fn tiered(config: &Config, clock: Option<SharedClock>, extras: &Extras) -> Result<Stack> {
     let (l2, address, _) = connect_redis(config, clock.clone()).await?;
     let l1_size = config.memory.max_size.share(config.memory.l1_size_ratio);
     let l1 = memory_store(config, l1_size, clock.clone())?;
@@ -277,6 +322,12 @@ async fn tiered(config: &Config, clock: Option<SharedClock>) -> Result<Stack> {
     if config.write_mode == crate::config::WriteMode::Back {
         b = b.write_back(strata_tiered::WriteBackConfig::default())?;
     }
+    #[cfg(feature = "governance")]
+    if let Some(g) = &extras.governance {
+        b = b.placement(GovernancePlacement(g.clone()));
+    }
+    #[cfg(not(feature = "governance"))]
+    let _ = extras;
     let coherent = config.coherent();
     if coherent {
         let coherence = strata_tiered::Coherence::over(&l2).heartbeat(config.coherence_heartbeat);
@@ -319,7 +370,7 @@ async fn tiered(config: &Config, clock: Option<SharedClock>) -> Result<Stack> {
 }
 
 #[cfg(not(all(feature = "tiered", feature = "redis", feature = "memory")))]
-async fn tiered(_config: &Config, _clock: Option<SharedClock>) -> Result<Stack> {
+async fn tiered(_config: &Config, _clock: Option<SharedClock>, _extras: &Extras) -> Result<Stack> {
     Err(Error::invalid_config(
         "CACHE_BACKEND=multi_tier needs the `tiered`, `redis` and `memory` features of strata",
     ))

@@ -2,7 +2,9 @@
 //! in-memory store's own report, the tiered store's counters and promotion strategies), and
 //! warming of one cache on demand.
 
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
+#[cfg(any(feature = "memory", feature = "tiered"))]
+use std::sync::PoisonError;
 
 use strata_core::{Error, Result};
 
