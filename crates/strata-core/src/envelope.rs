@@ -183,7 +183,17 @@ impl<'a> Reader<'a> {
 /// Reads an envelope: its metadata, how the payload is compressed, and the payload (a
 /// zero-copy slice of `bytes`).
 pub fn decode(bytes: &Bytes) -> Result<(Meta, Compression, Bytes)> {
-    let mut r = Reader { buf: bytes, pos: 0 };
+    decode_owned(bytes.clone())
+}
+
+/// [`decode`], taking the bytes: the payload is the same buffer advanced past the header,
+/// so a buffer read from a socket (a `Vec` turned into `Bytes`) is neither copied nor
+/// promoted to a shared one (which would cost an allocation per value).
+pub fn decode_owned(bytes: Bytes) -> Result<(Meta, Compression, Bytes)> {
+    let mut r = Reader {
+        buf: &bytes,
+        pos: 0,
+    };
     let magic = r.take(2, "the magic")?;
     if magic != MAGIC {
         return Err(Error::codec(format!(
@@ -232,7 +242,9 @@ pub fn decode(bytes: &Bytes) -> Result<(Meta, Compression, Bytes)> {
             .map_err(|e| Error::codec(format!("envelope tag {i} is invalid: {}", e.message())))?;
         tags.push(tag);
     }
-    let payload = bytes.slice(r.pos..);
+    let header = r.pos;
+    let mut payload = bytes;
+    bytes::Buf::advance(&mut payload, header);
     let meta = Meta {
         created_at,
         logical_expiry,

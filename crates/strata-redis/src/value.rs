@@ -96,7 +96,7 @@ impl ValueFormat {
     fn decode_value(&self, key: &Key, bytes: Bytes, now: Timestamp) -> Result<Entry> {
         if envelope::looks_like_envelope(&bytes) {
             let (meta, compression, payload) =
-                envelope::decode(&bytes).map_err(|e| e.with_key(key))?;
+                envelope::decode_owned(bytes).map_err(|e| e.with_key(key))?;
             let payload = match compression {
                 Compression::None => payload,
                 other => decompress(other, &payload, self.max_value_bytes)
