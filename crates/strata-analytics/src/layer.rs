@@ -376,6 +376,19 @@ impl<S: Store> AnalyticsStore<S> {
         }
     }
 
+    /// Where this thread counts reads of `ns`, remembered for its next reads; counts the
+    /// read towards the next timed one.
+    #[cold]
+    #[inline(never)]
+    fn place_of(&self, ns: &Namespace) -> usize {
+        let place = self
+            .reads
+            .place(sampler::stripe(), self.layer.stats().column(ns));
+        sampler::remember(self.reads.id(), ns.as_str().as_ptr() as usize, place);
+        sampler::count();
+        place
+    }
+
     /// `get_now` timed and with a span: the path of the read after each sampling
     /// countdown ran out, and of every read while a subscriber listens at debug level.
     #[inline(never)]
@@ -434,27 +447,21 @@ impl<S: Store> Store for AnalyticsStore<S> {
         if spans_enabled() {
             return self.get_now_observed(key);
         }
+        // The hit path: no clock, no span, no namespace table. The sampling countdown and
+        // where this thread counts reads of the namespace it read last share one
+        // thread-local value; the counters are in the read table the store holds; after the
+        // lookup, one relaxed increment. A hit touches no memory of the analytics but that
+        // value and one counter line (the namespace table only when the thread reads
+        // another namespace than last time). Instructions count here even when they touch
+        // nothing: see docs/performance.md.
         let ns = key.namespace();
-        let table = self.reads.id();
         let addr = ns.as_str().as_ptr() as usize;
-        let Some(untimed) = sampler::tick(table, addr) else {
-            return self.get_now_observed(key);
+        let place = match sampler::tick(self.reads.id(), addr) {
+            sampler::Tick::Counted(place) => place,
+            sampler::Tick::Timed => return self.get_now_observed(key),
+            sampler::Tick::Elsewhere => self.place_of(ns),
         };
-        // The hit path: no clock, no span, no namespace table. The sampling countdown, this
-        // thread's stripe and the column of the namespace it read last share one
-        // thread-local cell; the counters' place is computed from the read table the store
-        // holds; after the lookup, one relaxed increment. A hit touches no memory of the
-        // analytics but that cell and one counter line (the namespace table only when the
-        // thread reads another namespace than last time).
-        let column = match untimed.column {
-            Some(column) => column,
-            None => {
-                let column = self.layer.stats().column(ns);
-                sampler::remember(table, addr, column);
-                column
-            }
-        };
-        let reads = self.reads.at(untimed.stripe, column);
+        let reads = self.reads.at_place(place);
         let answer = self.inner.get_now(key);
         if let Now::Ready(found) = &answer {
             reads.count(found.is_some());

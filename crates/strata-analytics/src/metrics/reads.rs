@@ -79,7 +79,19 @@ impl ReadTable {
     /// The counters of `column` on `stripe` (any number: it is reduced to a stripe).
     #[inline]
     pub(crate) fn at(&self, stripe: usize, column: usize) -> &Reads {
-        &self.lines[(stripe & self.mask) * self.row + column / 8].0[column % 8]
+        self.at_place(self.place(stripe, column))
+    }
+
+    /// Where the counters of `column` on `stripe` are, for [`ReadTable::at_place`].
+    #[inline]
+    pub(crate) fn place(&self, stripe: usize, column: usize) -> usize {
+        ((stripe & self.mask) * self.row + column / 8) * 8 + column % 8
+    }
+
+    /// The counters at `place` (from [`ReadTable::place`]).
+    #[inline]
+    pub(crate) fn at_place(&self, place: usize) -> &Reads {
+        &self.lines[place / 8].0[place % 8]
     }
 
     /// `(hits, misses)` of `column` over every stripe.

@@ -3,8 +3,9 @@
 //!
 //! Async operations decide before they start ([`sample`]). The synchronous read path counts
 //! down before each read ([`tick`]; [`count`] on the traced path); when a thread's countdown
-//! reaches zero, its next read is timed ([`take_timing`]). The countdown and the thread's
-//! stripe share one thread-local cell, so an untimed read reads and writes it once.
+//! reaches zero, its next read is timed ([`take_timing`]). The countdown, the thread's stripe
+//! and where the thread counted its last read share one thread-local value, so an untimed
+//! read in the namespace of the thread's last read reads it once and writes one word.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -12,26 +13,32 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// The stripe of a thread that has not asked for one yet.
 const NO_STRIPE: u32 = u32::MAX;
 
-/// A thread's read state: the sampling countdown, its stripe and the column of the namespace
-/// it read last, in one thread-local cell.
-#[derive(Clone, Copy)]
+/// A thread's read state: the sampling countdown, its stripe and where the counters of the
+/// namespace it read last are, in one thread-local value (each field its own `Cell`, so the
+/// read path writes only the countdown).
 struct ReadState {
     /// Reads until the next timed one; 0 means the next read is timed.
-    left: u32,
+    left: Cell<u32>,
     /// This thread's stripe, [`NO_STRIPE`] until first asked.
-    stripe: u32,
+    stripe: Cell<u32>,
     /// The read table (by id, 0 for none) and namespace (by its interned address) of the last
-    /// column looked up, and the column.
-    table: u64,
-    namespace: usize,
-    column: usize,
+    /// read, and the place of its counters on this thread's stripe in that table.
+    table: Cell<u64>,
+    namespace: Cell<usize>,
+    place: Cell<usize>,
 }
 
 thread_local! {
     /// Async operations until the next timed one.
     static ASYNC_LEFT: Cell<u32> = const { Cell::new(1) };
-    static READS: Cell<ReadState> = const {
-        Cell::new(ReadState { left: 1, stripe: NO_STRIPE, table: 0, namespace: 0, column: 0 })
+    static READS: ReadState = const {
+        ReadState {
+            left: Cell::new(1),
+            stripe: Cell::new(NO_STRIPE),
+            table: Cell::new(0),
+            namespace: Cell::new(0),
+            place: Cell::new(0),
+        }
     };
 }
 
@@ -62,81 +69,65 @@ pub(crate) fn sample(every: u32) -> bool {
 /// This thread's stripe.
 #[inline]
 pub(crate) fn stripe() -> usize {
-    READS.with(|c| {
-        let mut st = c.get();
-        if st.stripe == NO_STRIPE {
-            st.stripe = new_stripe();
-            c.set(st);
+    READS.with(|s| {
+        let mut stripe = s.stripe.get();
+        if stripe == NO_STRIPE {
+            stripe = new_stripe();
+            s.stripe.set(stripe);
         }
-        st.stripe as usize
+        stripe as usize
     })
 }
 
-/// What [`tick`] tells an untimed read.
-pub(crate) struct Untimed {
-    /// This thread's stripe.
-    pub(crate) stripe: usize,
-    /// The column of the namespace in the table asked about, when this thread looked it up
-    /// last ([`remember`]).
-    pub(crate) column: Option<usize>,
+/// What [`tick`] decided about a read.
+pub(crate) enum Tick {
+    /// Untimed and counted down: its counters are at this place.
+    Counted(usize),
+    /// To be timed (the countdown ran out; [`take_timing`] restarts it).
+    Timed,
+    /// Untimed, but this thread's last read was in another namespace or table: find the
+    /// place, [`remember`] it, and [`count`] the read.
+    Elsewhere,
 }
 
-/// For a read in `namespace` (its interned address) counted in table `table`: `Some` when it
-/// goes untimed (counted down), with the thread's stripe and the namespace's column if
-/// remembered; `None`, counting nothing, when this thread's countdown has run out and the
-/// read is to be timed (then [`take_timing`] restarts the countdown). One thread-local read
-/// and write.
+/// For a read in `namespace` (its interned address) counted in table `table`. On the common
+/// path, one thread-local read of four words and one write.
 #[inline]
-pub(crate) fn tick(table: u64, namespace: usize) -> Option<Untimed> {
-    READS.with(|c| {
-        let mut st = c.get();
-        if st.left == 0 {
-            return None;
+pub(crate) fn tick(table: u64, namespace: usize) -> Tick {
+    READS.with(|s| {
+        let left = s.left.get();
+        if left == 0 {
+            Tick::Timed
+        } else if s.table.get() != table || s.namespace.get() != namespace {
+            Tick::Elsewhere
+        } else {
+            s.left.set(left - 1);
+            Tick::Counted(s.place.get())
         }
-        if st.stripe == NO_STRIPE {
-            st.stripe = new_stripe();
-        }
-        st.left -= 1;
-        c.set(st);
-        Some(Untimed {
-            stripe: st.stripe as usize,
-            column: (st.table == table && st.namespace == namespace).then_some(st.column),
-        })
     })
 }
 
-/// Remembers `column` as the column of `namespace` in table `table` for this thread's next
-/// reads.
-#[cold]
-pub(crate) fn remember(table: u64, namespace: usize, column: usize) {
-    READS.with(|c| {
-        c.set(ReadState {
-            table,
-            namespace,
-            column,
-            ..c.get()
-        });
+/// Remembers `place` as where this thread counts reads of `namespace` in table `table`.
+pub(crate) fn remember(table: u64, namespace: usize, place: usize) {
+    READS.with(|s| {
+        s.table.set(table);
+        s.namespace.set(namespace);
+        s.place.set(place);
     });
 }
 
 /// Counts a read done untimed; after `every` of them, this thread's next read is timed.
 #[inline]
 pub(crate) fn count() {
-    READS.with(|c| {
-        let mut st = c.get();
-        st.left = st.left.saturating_sub(1);
-        c.set(st);
-    });
+    READS.with(|s| s.left.set(s.left.get().saturating_sub(1)));
 }
 
 /// Whether to time this read; when so, `every - 1` untimed reads follow before the next.
 #[inline]
 pub(crate) fn take_timing(every: u32) -> bool {
-    READS.with(|c| {
-        let mut st = c.get();
-        if st.left == 0 {
-            st.left = every.max(1) - 1;
-            c.set(st);
+    READS.with(|s| {
+        if s.left.get() == 0 {
+            s.left.set(every.max(1) - 1);
             true
         } else {
             false
