@@ -22,7 +22,7 @@ use tracing::Instrument;
 use crate::config::{AnalyticsBuilder, Shared};
 use crate::events::InvalidationEvent;
 use crate::health::{self, HealthAssessment, Inputs};
-use crate::metrics::{Counts, Operation, TierSnapshot, TierStats, sampler};
+use crate::metrics::{Counts, Operation, ReadTable, TierSnapshot, TierStats, sampler};
 use crate::tier::Tier;
 
 /// Everything the analytics know, at one moment.
@@ -243,6 +243,7 @@ impl<S: Store> Layer<S> for AnalyticsLayer {
         self.stats().attach(weak);
         AnalyticsStore {
             inner,
+            reads: self.stats().reads.clone(),
             layer: self.clone(),
         }
     }
@@ -251,6 +252,8 @@ impl<S: Store> Layer<S> for AnalyticsLayer {
 /// A store whose operations an [`AnalyticsLayer`] counts, times and traces.
 pub struct AnalyticsStore<S> {
     inner: Arc<S>,
+    /// The tier's read counters, held here so a read reaches them from the store itself.
+    reads: ReadTable,
     layer: AnalyticsLayer,
 }
 
@@ -258,6 +261,7 @@ impl<S> Clone for AnalyticsStore<S> {
     fn clone(&self) -> Self {
         AnalyticsStore {
             inner: Arc::clone(&self.inner),
+            reads: self.reads.clone(),
             layer: self.layer.clone(),
         }
     }
@@ -335,11 +339,7 @@ impl<S: Store> AnalyticsStore<S> {
     }
 
     fn counts(&self, ns: Option<&Namespace>) -> &Counts {
-        let tier = self.layer.stats();
-        match ns {
-            Some(ns) => tier.ns(ns),
-            None => &tier.unscoped,
-        }
+        self.layer.stats().counts(ns)
     }
 
     /// Starts operation `op` in `ns`: decides whether to time it and opens its span.
@@ -376,6 +376,19 @@ impl<S: Store> AnalyticsStore<S> {
         }
     }
 
+    /// Where this thread counts reads of `ns`, remembered for its next reads; counts the
+    /// read towards the next timed one.
+    #[cold]
+    #[inline(never)]
+    fn place_of(&self, ns: &Namespace) -> usize {
+        let place = self
+            .reads
+            .place(sampler::stripe(), self.layer.stats().column(ns));
+        sampler::remember(self.reads.id(), ns.as_str().as_ptr() as usize, place);
+        sampler::count();
+        place
+    }
+
     /// `get_now` timed and with a span: the path of the read after each sampling
     /// countdown ran out, and of every read while a subscriber listens at debug level.
     #[inline(never)]
@@ -390,7 +403,7 @@ impl<S: Store> AnalyticsStore<S> {
             span.in_scope(|| self.inner.get_now(key))
         };
         if let Now::Ready(found) = &answer {
-            let outcome = self.read(self.layer.stats().ns(key.namespace()), found);
+            let outcome = self.read(Some(key.namespace()), found);
             span.record("outcome", outcome);
             if let Some(t0) = started {
                 let elapsed = shared.clock.now().saturating_duration_since(t0);
@@ -409,7 +422,7 @@ impl<S: Store> AnalyticsStore<S> {
         let result = instrumented!(span, self.inner.get(key));
         self.finish(Operation::Get, Some(ns), started, &span, &result);
         if let Ok(found) = &result {
-            span.record("outcome", self.read(self.counts(Some(ns)), found));
+            span.record("outcome", self.read(Some(ns), found));
         }
         result
     }
@@ -417,17 +430,9 @@ impl<S: Store> AnalyticsStore<S> {
     /// Counts one read's answer (not its size: reading the entry's length would touch
     /// another cache line of a cold entry on every hit).
     #[inline]
-    fn read(&self, counts: &Counts, answer: &Option<Entry>) -> &'static str {
-        match answer {
-            Some(_) => {
-                counts.hit();
-                "hit"
-            }
-            None => {
-                counts.miss();
-                "miss"
-            }
-        }
+    fn read(&self, ns: Option<&Namespace>, answer: &Option<Entry>) -> &'static str {
+        self.layer.stats().read(ns, answer.is_some());
+        if answer.is_some() { "hit" } else { "miss" }
     }
 }
 
@@ -439,16 +444,27 @@ impl<S: Store> Store for AnalyticsStore<S> {
 
     #[inline]
     fn get_now(&self, key: &Key) -> Now<Option<Entry>> {
-        if sampler::timing_next() || spans_enabled() {
+        if spans_enabled() {
             return self.get_now_observed(key);
         }
-        // The hit path: no clock, no span, and nothing before the lookup (work ahead of it
-        // delays the lookup's cache misses); afterwards one namespace lookup, one stripe
-        // updated, and the sampling countdown, which marks this thread's next read for timing.
+        // The hit path: no clock, no span, no namespace table. The sampling countdown and
+        // where this thread counts reads of the namespace it read last share one
+        // thread-local value; the counters are in the read table the store holds; after the
+        // lookup, one relaxed increment. A hit touches no memory of the analytics but that
+        // value and one counter line (the namespace table only when the thread reads
+        // another namespace than last time). Instructions count here even when they touch
+        // nothing: see docs/performance.md.
+        let ns = key.namespace();
+        let addr = ns.as_str().as_ptr() as usize;
+        let place = match sampler::tick(self.reads.id(), addr) {
+            sampler::Tick::Counted(place) => place,
+            sampler::Tick::Timed => return self.get_now_observed(key),
+            sampler::Tick::Elsewhere => self.place_of(ns),
+        };
+        let reads = self.reads.at_place(place);
         let answer = self.inner.get_now(key);
         if let Now::Ready(found) = &answer {
-            self.read(self.layer.stats().ns(key.namespace()), found);
-            sampler::count();
+            reads.count(found.is_some());
         }
         answer
     }
@@ -473,7 +489,7 @@ impl<S: Store> Store for AnalyticsStore<S> {
         self.finish(Operation::GetMany, ns, started, &span, &result);
         if let Ok(found) = &result {
             for (key, answer) in keys.iter().zip(found) {
-                self.read(self.counts(Some(key.namespace())), answer);
+                self.read(Some(key.namespace()), answer);
             }
             span.record("outcome", "ok");
         }
@@ -637,7 +653,7 @@ impl<S: Store> Store for AnalyticsStore<S> {
             }
             report.last_invalidation = Some(event.report());
         }
-        let stats = self.counts(Some(ns)).snapshot();
+        let stats = self.layer.stats().ns_snapshot(Some(ns));
         if let Some(ratio) = stats.hit_ratio {
             report = report.note(format!(
                 "analytics ({}): namespace {ns} hit ratio {ratio:.2} over {} reads",

@@ -11,8 +11,9 @@
 //! a score from 100 down by documented weights, a status, issues, recommendations, warming-up
 //! and a trend.
 //!
-//! The hit path costs a namespace lookup by address, one striped relaxed increment, a
-//! thread-local decrement for sampling and a relaxed load to see whether spans are wanted.
+//! The hit path costs a relaxed load to see whether spans are wanted, one thread-local cell
+//! (the sampling countdown, the thread's stripe, the column of the namespace it read last)
+//! and one striped relaxed increment.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {

@@ -4,7 +4,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 use strata_core::ErrorKind;
-use strata_core::counters::StripedCounter;
 
 /// The error kinds counted apart; a kind added to strata-core later is counted as `other`.
 pub(crate) const ERROR_KINDS: [&str; 12] = [
@@ -30,12 +29,10 @@ fn error_index(kind: ErrorKind) -> usize {
         .unwrap_or(ERROR_KINDS.len() - 1)
 }
 
-/// Counters of one namespace in one tier. Reads (the hot path) are striped by thread; writes
-/// and the rest are plain relaxed atomics.
+/// Counters of one namespace in one tier, but for reads (hits and misses), which the tier
+/// keeps in its [`ReadTable`](super::reads::ReadTable): plain relaxed atomics.
 #[derive(Default)]
 pub(crate) struct Counts {
-    hits: StripedCounter,
-    misses: StripedCounter,
     sets: AtomicU64,
     bytes_written: AtomicU64,
     deletes: AtomicU64,
@@ -44,16 +41,6 @@ pub(crate) struct Counts {
 }
 
 impl Counts {
-    #[inline]
-    pub(crate) fn hit(&self) {
-        self.hits.add(1);
-    }
-
-    #[inline]
-    pub(crate) fn miss(&self) {
-        self.misses.add(1);
-    }
-
     pub(crate) fn set(&self, bytes: usize) {
         self.sets.fetch_add(1, Ordering::Relaxed);
         self.bytes_written
@@ -72,9 +59,8 @@ impl Counts {
         self.errors[error_index(kind)].fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn snapshot(&self) -> NamespaceStats {
-        let hits = self.hits.sum();
-        let misses = self.misses.sum();
+    /// The namespace's figures, with its `(hits, misses)` from the tier's read table.
+    pub(crate) fn snapshot(&self, (hits, misses): (u64, u64)) -> NamespaceStats {
         let errors = ERROR_KINDS
             .iter()
             .zip(&self.errors)

@@ -4,6 +4,7 @@
 mod counts;
 mod latency;
 mod operation;
+mod reads;
 pub(crate) mod sampler;
 
 use std::collections::BTreeMap;
@@ -19,6 +20,8 @@ pub use counts::NamespaceStats;
 pub(crate) use latency::Latencies;
 pub use latency::LatencySummary;
 pub use operation::Operation;
+pub(crate) use reads::ReadTable;
+pub(crate) use reads::Reads;
 
 use crate::tier::Tier;
 
@@ -35,9 +38,14 @@ impl<S: Store> StatsSource for S {
 
 /// One tier's counters.
 pub(crate) struct TierStats {
-    pub(crate) namespaces: NamespaceMap<Counts>,
+    /// Each namespace's counters but reads (boxed: the table's slots stay small, and most
+    /// namespaces only read).
+    pub(crate) namespaces: NamespaceMap<Box<Counts>>,
     /// Operations that name no namespace (tag and global invalidations).
     pub(crate) unscoped: Counts,
+    /// Hits and misses: a column per namespace slot, then the overflow's, then the
+    /// unscoped one.
+    pub(crate) reads: ReadTable,
     pub(crate) latency: Latencies,
     source: Mutex<Option<Weak<dyn StatsSource>>>,
     used: AtomicBool,
@@ -45,19 +53,69 @@ pub(crate) struct TierStats {
 
 impl TierStats {
     fn new(namespace_slots: usize) -> Self {
+        let namespaces = NamespaceMap::with_capacity(namespace_slots);
+        // Slot columns, the overflow's (`capacity()`), the unscoped one.
+        let reads = ReadTable::new(namespaces.capacity() + 2);
         TierStats {
-            namespaces: NamespaceMap::with_capacity(namespace_slots),
+            namespaces,
             unscoped: Counts::default(),
+            reads,
             latency: Latencies::default(),
             source: Mutex::new(None),
             used: AtomicBool::new(false),
         }
     }
 
-    /// The counters of `ns`.
+    /// The counters of `ns` but reads.
     #[inline]
     pub(crate) fn ns(&self, ns: &Namespace) -> &Counts {
         self.namespaces.get_or_default(ns)
+    }
+
+    /// The counters of `ns` (or of operations without one) but reads.
+    pub(crate) fn counts(&self, ns: Option<&Namespace>) -> &Counts {
+        match ns {
+            Some(ns) => self.ns(ns),
+            None => &self.unscoped,
+        }
+    }
+
+    fn unscoped_column(&self) -> usize {
+        self.namespaces.capacity() + 1
+    }
+
+    /// The column of `ns`'s read counters (the namespace gets its counters on first use).
+    #[inline]
+    pub(crate) fn column(&self, ns: &Namespace) -> usize {
+        self.namespaces.get_or_default_with_index(ns).0
+    }
+
+    /// The read counters of `ns` on `stripe` (the namespace gets its counters on first use).
+    #[inline]
+    pub(crate) fn reads(&self, ns: &Namespace, stripe: usize) -> &Reads {
+        self.reads.at(stripe, self.column(ns))
+    }
+
+    /// Counts one read in `ns` (or without one) on this thread's stripe.
+    pub(crate) fn read(&self, ns: Option<&Namespace>, hit: bool) {
+        let stripe = sampler::stripe();
+        match ns {
+            Some(ns) => self.reads(ns, stripe).count(hit),
+            None => self.reads.at(stripe, self.unscoped_column()).count(hit),
+        }
+    }
+
+    /// The figures of `ns` (or of operations without one).
+    pub(crate) fn ns_snapshot(&self, ns: Option<&Namespace>) -> NamespaceStats {
+        match ns {
+            Some(ns) => {
+                let (column, counts) = self.namespaces.get_or_default_with_index(ns);
+                counts.snapshot(self.reads.sum(column))
+            }
+            None => self
+                .unscoped
+                .snapshot(self.reads.sum(self.unscoped_column())),
+        }
     }
 
     /// Marks the tier as recorded and remembers the store whose counters it reports.
@@ -78,14 +136,19 @@ impl TierStats {
     fn snapshot(&self) -> TierSnapshot {
         let mut namespaces: BTreeMap<String, NamespaceStats> = self
             .namespaces
-            .iter()
-            .map(|(ns, c)| (ns.as_str().to_owned(), c.snapshot()))
+            .iter_indexed()
+            .map(|(i, ns, c)| (ns.as_str().to_owned(), c.snapshot(self.reads.sum(i))))
             .collect();
-        let overflow = self.namespaces.overflow().snapshot();
+        let overflow = self
+            .namespaces
+            .overflow()
+            .snapshot(self.reads.sum(self.namespaces.capacity()));
         if overflow != NamespaceStats::default() {
             namespaces.insert("(other namespaces)".to_owned(), overflow);
         }
-        let mut totals = self.unscoped.snapshot();
+        let mut totals = self
+            .unscoped
+            .snapshot(self.reads.sum(self.unscoped_column()));
         for s in namespaces.values() {
             totals.add(s);
         }

@@ -1,18 +1,54 @@
-//! Latency sampling: one operation in N is timed, counted per thread so deciding costs one
-//! thread-local decrement.
+//! Latency sampling, one operation in N timed, counted per thread so deciding costs one
+//! thread-local decrement; and the thread's stripe for the read counters.
 //!
 //! Async operations decide before they start ([`sample`]). The synchronous read path counts
-//! after each read ([`count`]); when a thread's countdown reaches zero, its next read is
-//! timed ([`timing_next`], [`take_timing`]). Both live in one thread-local cell, so the read
-//! path touches one thread-local word.
+//! down before each read ([`tick`]; [`count`] on the traced path); when a thread's countdown
+//! reaches zero, its next read is timed ([`take_timing`]). The countdown, the thread's stripe
+//! and where the thread counted its last read share one thread-local value, so an untimed
+//! read in the namespace of the thread's last read reads it once and writes one word.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The stripe of a thread that has not asked for one yet.
+const NO_STRIPE: u32 = u32::MAX;
+
+/// A thread's read state: the sampling countdown, its stripe and where the counters of the
+/// namespace it read last are, in one thread-local value (each field its own `Cell`, so the
+/// read path writes only the countdown).
+struct ReadState {
+    /// Reads until the next timed one; 0 means the next read is timed.
+    left: Cell<u32>,
+    /// This thread's stripe, [`NO_STRIPE`] until first asked.
+    stripe: Cell<u32>,
+    /// The read table (by id, 0 for none) and namespace (by its interned address) of the last
+    /// read, and the place of its counters on this thread's stripe in that table.
+    table: Cell<u64>,
+    namespace: Cell<usize>,
+    place: Cell<usize>,
+}
 
 thread_local! {
     /// Async operations until the next timed one.
     static ASYNC_LEFT: Cell<u32> = const { Cell::new(1) };
-    /// Reads until the next timed one; 0 means the next read is timed.
-    static READS_LEFT: Cell<u32> = const { Cell::new(1) };
+    static READS: ReadState = const {
+        ReadState {
+            left: Cell::new(1),
+            stripe: Cell::new(NO_STRIPE),
+            table: Cell::new(0),
+            namespace: Cell::new(0),
+            place: Cell::new(0),
+        }
+    };
+}
+
+/// Numbers a thread on its first read: threads get stripes in the order they first read.
+#[cold]
+fn new_stripe() -> u32 {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    // Wraps after 4 billion threads, to a stripe in use: counts stay exact (the increments
+    // are atomic), only shared.
+    NEXT.fetch_add(1, Ordering::Relaxed) & (NO_STRIPE >> 1)
 }
 
 /// True for one call in `every` on this thread (`every` of 0 or 1 samples every call).
@@ -30,24 +66,68 @@ pub(crate) fn sample(every: u32) -> bool {
     })
 }
 
+/// This thread's stripe.
+#[inline]
+pub(crate) fn stripe() -> usize {
+    READS.with(|s| {
+        let mut stripe = s.stripe.get();
+        if stripe == NO_STRIPE {
+            stripe = new_stripe();
+            s.stripe.set(stripe);
+        }
+        stripe as usize
+    })
+}
+
+/// What [`tick`] decided about a read.
+pub(crate) enum Tick {
+    /// Untimed and counted down: its counters are at this place.
+    Counted(usize),
+    /// To be timed (the countdown ran out; [`take_timing`] restarts it).
+    Timed,
+    /// Untimed, but this thread's last read was in another namespace or table: find the
+    /// place, [`remember`] it, and [`count`] the read.
+    Elsewhere,
+}
+
+/// For a read in `namespace` (its interned address) counted in table `table`. On the common
+/// path, one thread-local read of four words and one write.
+#[inline]
+pub(crate) fn tick(table: u64, namespace: usize) -> Tick {
+    READS.with(|s| {
+        let left = s.left.get();
+        if left == 0 {
+            Tick::Timed
+        } else if s.table.get() != table || s.namespace.get() != namespace {
+            Tick::Elsewhere
+        } else {
+            s.left.set(left - 1);
+            Tick::Counted(s.place.get())
+        }
+    })
+}
+
+/// Remembers `place` as where this thread counts reads of `namespace` in table `table`.
+pub(crate) fn remember(table: u64, namespace: usize, place: usize) {
+    READS.with(|s| {
+        s.table.set(table);
+        s.namespace.set(namespace);
+        s.place.set(place);
+    });
+}
+
 /// Counts a read done untimed; after `every` of them, this thread's next read is timed.
 #[inline]
 pub(crate) fn count() {
-    READS_LEFT.with(|c| c.set(c.get().saturating_sub(1)));
-}
-
-/// True when this thread's next read is to be timed.
-#[inline]
-pub(crate) fn timing_next() -> bool {
-    READS_LEFT.with(Cell::get) == 0
+    READS.with(|s| s.left.set(s.left.get().saturating_sub(1)));
 }
 
 /// Whether to time this read; when so, `every - 1` untimed reads follow before the next.
 #[inline]
 pub(crate) fn take_timing(every: u32) -> bool {
-    READS_LEFT.with(|c| {
-        if c.get() == 0 {
-            c.set(every.max(1) - 1);
+    READS.with(|s| {
+        if s.left.get() == 0 {
+            s.left.set(every.max(1) - 1);
             true
         } else {
             false

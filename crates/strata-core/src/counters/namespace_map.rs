@@ -49,6 +49,12 @@ impl<T: Default> NamespaceMap<T> {
     pub fn get_or_default(&self, ns: &Namespace) -> &T {
         self.get_or_insert_with(ns, T::default)
     }
+
+    /// [`NamespaceMap::get_or_insert_with_index`] with `T::default()`.
+    #[inline]
+    pub fn get_or_default_with_index(&self, ns: &Namespace) -> (usize, &T) {
+        self.get_or_insert_with_index(ns, T::default)
+    }
 }
 
 impl<T> NamespaceMap<T> {
@@ -63,6 +69,19 @@ impl<T> NamespaceMap<T> {
     /// is full).
     #[inline]
     pub fn get_or_insert_with(&self, ns: &Namespace, make: impl FnOnce() -> T) -> &T {
+        self.get_or_insert_with_index(ns, make).1
+    }
+
+    /// The index of `ns`'s slot and its value, created with `make` on first use. The index is
+    /// below [`NamespaceMap::capacity`], and stays `ns`'s for the table's life; when the
+    /// table is full it is `capacity()` and the value is the overflow value. Callers keep
+    /// per-namespace data of their own in arrays indexed by it (`capacity() + 1` long).
+    #[inline]
+    pub fn get_or_insert_with_index(
+        &self,
+        ns: &Namespace,
+        make: impl FnOnce() -> T,
+    ) -> (usize, &T) {
         let addr = ns.as_str().as_ptr() as usize;
         let mask = self.slots.len() - 1;
         let mut i = self.start(addr);
@@ -83,11 +102,11 @@ impl<T> NamespaceMap<T> {
                 false
             };
             if claimed {
-                return &slot.value.get_or_init(|| (*ns, make())).1;
+                return (i, &slot.value.get_or_init(|| (*ns, make())).1);
             }
             i = (i + 1) & mask;
         }
-        &self.overflow
+        (self.slots.len(), &self.overflow)
     }
 
     /// The value of `ns` when it has one of its own.
@@ -113,9 +132,16 @@ impl<T> NamespaceMap<T> {
 
     /// Every namespace with a value of its own, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (Namespace, &T)> {
+        self.iter_indexed().map(|(_, ns, v)| (ns, v))
+    }
+
+    /// Every namespace with a value of its own with its slot's index (as
+    /// [`NamespaceMap::get_or_insert_with_index`] gives it), in no particular order.
+    pub fn iter_indexed(&self) -> impl Iterator<Item = (usize, Namespace, &T)> {
         self.slots
             .iter()
-            .filter_map(|s| s.value.get().map(|(ns, v)| (*ns, v)))
+            .enumerate()
+            .filter_map(|(i, s)| s.value.get().map(|(ns, v)| (i, *ns, v)))
     }
 
     /// How many namespaces the table holds before they share the overflow value.
@@ -149,6 +175,10 @@ mod tests {
         for (i, ns) in names.iter().enumerate().take(8) {
             assert_eq!(map.get(ns).unwrap().load(Ordering::Relaxed), i as u64);
         }
+        for (i, ns, _) in map.iter_indexed() {
+            assert_eq!(map.get_or_default_with_index(&ns).0, i);
+        }
+        assert_eq!(map.get_or_default_with_index(&names[19]).0, map.capacity());
         let overflow: u64 = (8..20).sum();
         assert_eq!(map.overflow().load(Ordering::Relaxed), overflow);
         assert!(map.get(&names[19]).is_none());
