@@ -10,15 +10,15 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use futures_util::FutureExt;
 use serde::{Deserialize, Serialize};
 use strata_analytics::AnalyticsLayer;
-use strata_benches::workload::{self, CAPACITY, WORKING_SET, assert_all_hit, cycle};
+use strata_benches::workload::{
+    self, CAPACITY, WORKING_SET, assert_all_hit, cycle, filled_memory_store,
+};
 use strata_benches::{Contender, PassThrough, Record, Runner};
-use strata_core::{Key, Namespace, Now, SetOptions, SharedStore, Store, StoreExt};
+use strata_core::{Key, Now, SharedStore, Store, StoreExt};
 use strata_governance::GovernanceLayer;
-use strata_memory::MemoryStore;
 
 /// The typed value: a small struct, as a service would cache.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -84,28 +84,6 @@ fn typed_get_hit(runner: &mut Runner) {
             Contender::new("moka", 1, cycle(&order, |id| moka.get(id.as_str()))),
         ],
     );
-}
-
-/// A memory store holding the working set under keys like `bench:12345`, and the keys in
-/// shuffled order.
-fn filled_memory_store() -> (MemoryStore, Vec<Key>) {
-    let ns = Namespace::new("bench").expect("a valid namespace");
-    let keys: Vec<Key> = (0..WORKING_SET)
-        .map(|i| Key::new(&ns, &(10_000 + i).to_string()).expect("a valid key"))
-        .collect();
-    let memory = MemoryStore::builder()
-        .max_entries(CAPACITY as u64)
-        .build()
-        .expect("a valid memory store");
-    for (i, key) in keys.iter().enumerate() {
-        let value = Bytes::from((i as u64).to_le_bytes().to_vec());
-        match memory.set(key, value, SetOptions::new()).now_or_never() {
-            Some(Ok(_)) => {}
-            other => panic!("memory store set of {key:?}: {other:?}"),
-        }
-    }
-    let order = workload::shuffled(&keys, 0x5EED);
-    (memory, order)
 }
 
 /// An L1 hit on the bare memory store, behind the governance layer (built-in policy) and

@@ -303,6 +303,31 @@ pub fn mixed_zipf_ops() -> Vec<MixedOp> {
     mixed_ops(MIXED_OPS, &zipf, MIXED_INSERT_SHARE, 0x21FF)
 }
 
+/// A memory store holding the working set under keys like `bench:12345` (values are the
+/// index as 8 bytes), and the keys in a fixed shuffled order: the L1-hit workload of the
+/// `stack.*` records and of the `layer-hits` binary.
+pub fn filled_memory_store() -> (strata_memory::MemoryStore, Vec<strata_core::Key>) {
+    use futures_util::FutureExt;
+    use strata_core::{Key, Namespace, SetOptions, Store};
+    let ns = Namespace::new("bench").expect("a valid namespace");
+    let keys: Vec<Key> = (0..WORKING_SET)
+        .map(|i| Key::new(&ns, &(10_000 + i).to_string()).expect("a valid key"))
+        .collect();
+    let memory = strata_memory::MemoryStore::builder()
+        .max_entries(CAPACITY as u64)
+        .build()
+        .expect("a valid memory store");
+    for (i, key) in keys.iter().enumerate() {
+        let value = bytes::Bytes::from((i as u64).to_le_bytes().to_vec());
+        match memory.set(key, value, SetOptions::new()).now_or_never() {
+            Some(Ok(_)) => {}
+            other => panic!("memory store set of {key:?}: {other:?}"),
+        }
+    }
+    let order = shuffled(&keys, 0x5EED);
+    (memory, order)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,13 +6,11 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use bytes::Bytes;
 use futures_util::FutureExt;
 use strata_analytics::AnalyticsLayer;
-use strata_benches::workload::{self, CAPACITY, WORKING_SET};
-use strata_core::{Key, Namespace, SetOptions, Store, StoreExt};
+use strata_benches::workload::{self};
+use strata_core::{Key, Store, StoreExt};
 use strata_governance::GovernanceLayer;
-use strata_memory::MemoryStore;
 
 #[inline(never)]
 fn run<S: Store>(store: &S, order: &[Key], reads: usize) -> f64 {
@@ -35,22 +33,7 @@ fn main() {
     let reads: usize = args
         .next()
         .map_or(1_000_000, |n| n.parse().expect("a count"));
-    let ns = Namespace::new("bench").expect("a valid namespace");
-    let keys: Vec<Key> = (0..WORKING_SET)
-        .map(|i| Key::new(&ns, &(10_000 + i).to_string()).expect("a valid key"))
-        .collect();
-    let memory = MemoryStore::builder()
-        .max_entries(CAPACITY as u64)
-        .build()
-        .expect("a valid memory store");
-    for (i, key) in keys.iter().enumerate() {
-        let value = Bytes::from((i as u64).to_le_bytes().to_vec());
-        match memory.set(key, value, SetOptions::new()).now_or_never() {
-            Some(Ok(_)) => {}
-            other => panic!("memory store set of {key:?}: {other:?}"),
-        }
-    }
-    let order = workload::shuffled(&keys, 0x5EED);
+    let (memory, order) = workload::filled_memory_store();
     let ns_per_read = match which.as_str() {
         "memory" => run(&memory, &order, reads),
         "governance" => run(&memory.layer(GovernanceLayer::built_in()), &order, reads),
