@@ -442,7 +442,6 @@ impl Shared {
     pub(crate) async fn stop(&self, deadline: Duration) -> usize {
         let _ = self.stop_tx.send(true);
         self.serving.store(false, Ordering::Release);
-        self.serving_tx.send_replace(false);
         let handles = std::mem::take(&mut *self.tasks.lock());
         let until = tokio::time::Instant::now() + deadline;
         let mut ended = 0;
@@ -452,6 +451,10 @@ impl Shared {
             }
             ended += 1;
         }
+        // Again once the tasks are gone: the receiving one may have set it back while it
+        // finished the event it was handling.
+        self.serving.store(false, Ordering::Release);
+        self.serving_tx.send_replace(false);
         ended
     }
 }
@@ -620,9 +623,10 @@ impl Receiving {
         let is_invalidation = matches!(message.body, Body::Invalidation { .. });
         let verdict = self.receiver.receive(message, tokio::time::Instant::now());
         for lost in &verdict.lost {
-            add(&self.shared.counters.gaps_detected, 1);
             tracing::info!(?lost, "a backplane message was lost; dropping L1");
             self.drop_lost(lost).await;
+            // Counted once dropped, so a reader of the counter sees the drop done.
+            add(&self.shared.counters.gaps_detected, 1);
         }
         if let Some(selector) = verdict.apply {
             self.drop_local(&Invalidation::new(selector)).await;
