@@ -181,7 +181,14 @@ impl GovernanceLayer {
 
     /// The rule governing `ns` now (for stores that act on priority and allowed tiers).
     pub fn rule(&self, ns: &Namespace) -> Arc<Rule> {
-        Arc::clone(self.gov.policy.load().rule(ns))
+        self.with_rule(ns, Arc::clone)
+    }
+
+    /// Reads the rule governing `ns` now without taking a reference to it: for checks made
+    /// on every operation (a tiered store's placement), where cloning the shared `Arc`
+    /// would make every thread write the same reference count.
+    pub fn with_rule<R>(&self, ns: &Namespace, f: impl FnOnce(&Arc<Rule>) -> R) -> R {
+        f(self.gov.policy.load().rule(ns))
     }
 
     /// The policy version: 1, plus one per successful reload.

@@ -75,13 +75,16 @@ impl strata_tiered::PlacementPolicy for GovernancePlacement {
     fn placement(&self, namespace: &strata_core::Namespace) -> strata_tiered::Placement {
         use strata_governance::{AllowedTiers, Priority};
         use strata_tiered::{Placement, Promotion, Tiers};
-        let rule = self.0.rule(namespace);
-        let tiers = match rule.tiers {
+        // Read in place: this runs on every operation, L1 hits included.
+        let (tiers, priority) = self
+            .0
+            .with_rule(namespace, |rule| (rule.tiers, rule.priority));
+        let tiers = match tiers {
             AllowedTiers::L1 => Tiers::L1Only,
             AllowedTiers::L2 => Tiers::L2Only,
             _ => Tiers::Both,
         };
-        let promotion = match rule.priority {
+        let promotion = match priority {
             Priority::High => Some(Promotion::Immediate),
             Priority::Low => Some(Promotion::Predictive),
             _ => None,
