@@ -13,7 +13,7 @@ use strata::{Health, InvalidationReason, Result, SharedStore};
 use crate::classic::CompatCache;
 use crate::namespace::CacheNamespace;
 use crate::options::CompatOptions;
-use crate::unified::{UnifiedCacheManager, join};
+use crate::unified::{UnifiedCacheManager, curve_key};
 use crate::warming::{CacheWarmingConfig, WarmReport};
 
 /// Drop-in for the older `CacheManager` (and its `CacheManagerCompat` wrapper): every call
@@ -155,10 +155,7 @@ impl CacheManagerCompat {
                     .await
             }
             Some(ttl) => {
-                let key = join(
-                    "cache_curve_data",
-                    &[("iso", iso), ("market", market), ("location", location)],
-                )?;
+                let key = curve_key("cache_curve_data", iso, market, location)?;
                 self.manager
                     .set_with_ttl(&key, data, CacheNamespace::Curves, ttl)
                     .await

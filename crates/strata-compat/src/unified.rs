@@ -428,10 +428,7 @@ impl UnifiedCacheManager {
         market: &str,
         location: &str,
     ) -> Result<()> {
-        let key = join(
-            "cache_curve_data",
-            &[("iso", iso), ("market", market), ("location", location)],
-        )?;
+        let key = curve_key("cache_curve_data", iso, market, location)?;
         self.set(&key, data, CacheNamespace::Curves, None).await
     }
 
@@ -442,10 +439,7 @@ impl UnifiedCacheManager {
         market: &str,
         location: &str,
     ) -> Result<Option<Value>> {
-        let key = join(
-            "get_curve_data",
-            &[("iso", iso), ("market", market), ("location", location)],
-        )?;
+        let key = curve_key("get_curve_data", iso, market, location)?;
         self.get(&key, CacheNamespace::Curves).await
     }
 
@@ -557,6 +551,20 @@ impl UnifiedCacheManager {
 }
 
 /// Joins key parts with `:`, refusing empty parts and parts containing `:`.
+/// The key of a curve in `curves`: `<iso>:<market>:<location>` (the one layout every curve
+/// helper, old and new, reads and writes).
+pub(crate) fn curve_key(
+    helper: &'static str,
+    iso: &str,
+    market: &str,
+    location: &str,
+) -> Result<String> {
+    join(
+        helper,
+        &[("iso", iso), ("market", market), ("location", location)],
+    )
+}
+
 pub(crate) fn join(helper: &'static str, parts: &[(&'static str, &str)]) -> Result<String> {
     let mut key = String::new();
     for (i, (name, value)) in parts.iter().enumerate() {
