@@ -80,7 +80,7 @@ const OPEN: u8 = 1;
 const HALF_OPEN: u8 = 2;
 
 /// The breaker's mechanism. Lock-free: a call that passes a closed breaker costs one atomic
-/// load before and two relaxed increments after.
+/// load before, and after it a clock read and one relaxed increment (the window's calls).
 #[derive(Debug)]
 pub(crate) struct CircuitBreaker {
     config: BreakerConfig,
@@ -207,7 +207,11 @@ impl CircuitBreaker {
         }
         let calls = self.window_calls.fetch_add(1, Ordering::Relaxed) + 1;
         if !failed {
-            self.consecutive.store(0, Ordering::Relaxed);
+            // Written only when it changes: every call on every thread passes here, and a
+            // store would make them all write one cache line.
+            if self.consecutive.load(Ordering::Relaxed) != 0 {
+                self.consecutive.store(0, Ordering::Relaxed);
+            }
             return;
         }
         let in_a_row = self.consecutive.fetch_add(1, Ordering::Relaxed) + 1;

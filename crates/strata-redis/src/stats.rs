@@ -21,7 +21,10 @@ pub(crate) struct Counters {
 
 impl Counters {
     pub(crate) fn add(counter: &AtomicU64, n: u64) {
-        counter.fetch_add(n, Ordering::Relaxed);
+        // Adding nothing writes nothing (a read of one key adds 0 to hits or to misses).
+        if n != 0 {
+            counter.fetch_add(n, Ordering::Relaxed);
+        }
     }
 
     pub(crate) fn record_error(&self, err: &Error) {

@@ -87,13 +87,29 @@ impl ValueFormat {
     /// fence leaves. Anything else, and any malformed or oversized envelope, is an
     /// [`ErrorKind::Codec`] error naming the key; it never panics.
     pub fn decode(&self, key: &Key, bytes: Bytes, now: Timestamp) -> Result<Option<Entry>> {
+        self.decode_at(key, bytes, || now)
+    }
+
+    /// [`ValueFormat::decode`] reading the time only for a value that needs it (a counter or
+    /// a legacy JSON value, whose write time is unknown): an envelope carries its own.
+    pub(crate) fn decode_at(
+        &self,
+        key: &Key,
+        bytes: Bytes,
+        now: impl FnOnce() -> Timestamp,
+    ) -> Result<Option<Entry>> {
         if bytes.starts_with(&TOMBSTONE_MAGIC) {
             return Ok(None);
         }
         self.decode_value(key, bytes, now).map(Some)
     }
 
-    fn decode_value(&self, key: &Key, bytes: Bytes, now: Timestamp) -> Result<Entry> {
+    fn decode_value(
+        &self,
+        key: &Key,
+        bytes: Bytes,
+        now: impl FnOnce() -> Timestamp,
+    ) -> Result<Entry> {
         if envelope::looks_like_envelope(&bytes) {
             let (meta, compression, payload) =
                 envelope::decode_owned(bytes).map_err(|e| e.with_key(key))?;
@@ -108,13 +124,13 @@ impl ValueFormat {
             // A counter written by `increment`: plain ASCII so that INCRBY works on it.
             return Ok(Entry::new(
                 bytes,
-                Meta::new(now, None).with_codec(CodecId::Raw),
+                Meta::new(now(), None).with_codec(CodecId::Raw),
             ));
         }
         if self.legacy_json && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
             return Ok(Entry::new(
                 bytes,
-                Meta::new(now, None).with_codec(CodecId::Json),
+                Meta::new(now(), None).with_codec(CodecId::Json),
             ));
         }
         Err(Error::codec(format!(

@@ -22,7 +22,7 @@
 use std::io;
 use std::time::Duration;
 
-use ::fred::clients::{Client as FredClient, Pipeline};
+use ::fred::clients::{Client as FredClient, Pipeline, WithOptions};
 use ::fred::error::{Error as FredError, ErrorKind as FredKind};
 use ::fred::interfaces::{ClientLike, ClusterInterface, KeysInterface};
 use ::fred::types::config::{Config, Options, ReconnectPolicy, Server, ServerConfig};
@@ -37,10 +37,10 @@ use crate::config::{RedisConfig, Topology};
 
 /// A fred client on a standalone server or a cluster.
 pub(crate) struct FredConn {
-    client: FredClient,
+    /// The client with the options of every command (fail fast, the command timeout), made
+    /// once rather than cloning the client's shared handle and the options on every call.
+    client: WithOptions<FredClient>,
     cluster: bool,
-    /// Options of every command: fail fast, the command timeout.
-    options: Options,
     /// The router task; aborted (closing every connection) when the store is dropped.
     task: ConnectHandle,
 }
@@ -185,9 +185,8 @@ impl FredConn {
             ..Options::default()
         };
         Ok(FredConn {
-            client,
+            client: client.with_options(&options),
             cluster,
-            options,
             task,
         })
     }
@@ -235,62 +234,59 @@ impl FredConn {
     /// a form of these the typed commands do not take).
     async fn typed(&self, cmd: &Cmd) -> Option<RedisResult<Value>> {
         use ::fred::types::{Expiration, Key as FredKey, SetOptions};
+        let key = |k: &[u8]| FredKey::from(Bytes::copy_from_slice(k));
+        let client = &self.client;
+        let simple = |arg| match arg {
+            redis::Arg::Simple(b) => Some(b),
+            _ => None,
+        };
+        // A GET, the most frequent command, is recognised without collecting its arguments.
+        let mut it = cmd.args_iter();
+        if let (2, Some(b"GET" | b"get")) = (it.len(), it.next().and_then(simple)) {
+            let k = it.next().and_then(simple)?;
+            let reply = client.get::<FredValue, _>(key(k)).await;
+            return Some(typed_reply(reply));
+        }
         let mut args = Vec::with_capacity(cmd.args_iter().len());
         for arg in cmd.args_iter() {
-            match arg {
-                redis::Arg::Simple(b) => args.push(b),
-                _ => return None,
-            }
+            args.push(simple(arg)?);
         }
         let (name, rest) = args.split_first()?;
-        let key = |k: &[u8]| FredKey::from(Bytes::copy_from_slice(k));
-        let client = self.client.with_options(&self.options);
-        let reply: Result<FredValue, FredError> = if name.eq_ignore_ascii_case(b"GET") {
-            let [k] = rest else { return None };
-            client.get(key(k)).await
-        } else if name.eq_ignore_ascii_case(b"MGET") && !rest.is_empty() {
-            let keys: Vec<FredKey> = rest.iter().map(|k| key(k)).collect();
-            client.mget(keys).await
-        } else if name.eq_ignore_ascii_case(b"SET") {
-            let [k, v, options @ ..] = rest else {
+        let reply: Result<FredValue, FredError> =
+            if name.eq_ignore_ascii_case(b"MGET") && !rest.is_empty() {
+                let keys: Vec<FredKey> = rest.iter().map(|k| key(k)).collect();
+                client.mget(keys).await
+            } else if name.eq_ignore_ascii_case(b"SET") {
+                let [k, v, options @ ..] = rest else {
+                    return None;
+                };
+                let (mut expire, mut mode) = (None, None);
+                let mut i = 0;
+                while i < options.len() {
+                    let word = options[i];
+                    if word.eq_ignore_ascii_case(b"PX") {
+                        let ms = std::str::from_utf8(options.get(i + 1)?)
+                            .ok()?
+                            .parse()
+                            .ok()?;
+                        expire = Some(Expiration::PX(ms));
+                        i += 2;
+                    } else if word.eq_ignore_ascii_case(b"NX") {
+                        mode = Some(SetOptions::NX);
+                        i += 1;
+                    } else if word.eq_ignore_ascii_case(b"XX") {
+                        mode = Some(SetOptions::XX);
+                        i += 1;
+                    } else {
+                        return None;
+                    }
+                }
+                let value = FredValue::Bytes(Bytes::copy_from_slice(v));
+                client.set(key(k), value, expire, mode, false).await
+            } else {
                 return None;
             };
-            let (mut expire, mut mode) = (None, None);
-            let mut i = 0;
-            while i < options.len() {
-                let word = options[i];
-                if word.eq_ignore_ascii_case(b"PX") {
-                    let ms = std::str::from_utf8(options.get(i + 1)?)
-                        .ok()?
-                        .parse()
-                        .ok()?;
-                    expire = Some(Expiration::PX(ms));
-                    i += 2;
-                } else if word.eq_ignore_ascii_case(b"NX") {
-                    mode = Some(SetOptions::NX);
-                    i += 1;
-                } else if word.eq_ignore_ascii_case(b"XX") {
-                    mode = Some(SetOptions::XX);
-                    i += 1;
-                } else {
-                    return None;
-                }
-            }
-            let value = FredValue::Bytes(Bytes::copy_from_slice(v));
-            client.set(key(k), value, expire, mode, false).await
-        } else {
-            return None;
-        };
-        Some(match reply {
-            Ok(v) => Ok(fred_value_to_value(v)),
-            // A server's error reply stays a reply, as on the custom-command path.
-            Err(e) => match redis_error(&e) {
-                err if matches!(err.kind(), ErrorKind::Server(_)) || err.code().is_some() => {
-                    server_error_value(e.details()).ok_or(err)
-                }
-                err => Err(err),
-            },
-        })
+        Some(typed_reply(reply))
     }
 
     /// Sends one command; a server error is `Ok(Value::ServerError)`.
@@ -299,9 +295,8 @@ impl FredConn {
             return reply;
         }
         let (command, args) = self.command(cmd, slot)?;
-        let frame = self
-            .client
-            .with_options(&self.options)
+        let client = &self.client;
+        let frame = client
             .custom_raw(command, args)
             .await
             .map_err(|e| redis_error(&e))?;
@@ -341,7 +336,7 @@ impl FredConn {
             let r = &cmds[0];
             return Ok(vec![self.send(&r.cmd, Some(slot_of(&r.key))).await?]);
         }
-        let pipeline = Pipeline::from(self.client.with_options(&self.options));
+        let pipeline = Pipeline::from(self.client.clone());
         for r in &cmds {
             let (command, args) = self.command(&r.cmd, Some(slot_of(&r.key)))?;
             // Queued in memory; the reply is read from `try_all`.
@@ -500,6 +495,20 @@ pub(crate) fn frame_to_value(frame: Resp3Frame) -> RedisResult<Value> {
 
 /// A value from a fred pipeline as a redis-rs value. fred has already parsed these, so a
 /// simple-string reply arrives as a bulk string (the store never tells them apart in a batch).
+/// A typed command's reply as a redis-rs value; a server's error reply stays a reply, as on
+/// the custom-command path.
+fn typed_reply(reply: Result<FredValue, FredError>) -> RedisResult<Value> {
+    match reply {
+        Ok(v) => Ok(fred_value_to_value(v)),
+        Err(e) => match redis_error(&e) {
+            err if matches!(err.kind(), ErrorKind::Server(_)) || err.code().is_some() => {
+                server_error_value(e.details()).ok_or(err)
+            }
+            err => Err(err),
+        },
+    }
+}
+
 fn fred_value_to_value(value: FredValue) -> Value {
     match value {
         FredValue::Null => Value::Nil,

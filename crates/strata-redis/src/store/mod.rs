@@ -286,7 +286,11 @@ impl RedisStore {
             }
         };
         let timeout = inner.config.command_timeout;
-        let deadline = tokio::time::Instant::now() + timeout;
+        // Read the clock only when something needs the deadline (a timer of ours, a retry):
+        // a call the client bounds itself and that succeeds reads no clock here.
+        let mut deadline: Option<tokio::time::Instant> = None;
+        let mut deadline =
+            move || *deadline.get_or_insert_with(|| tokio::time::Instant::now() + timeout);
         let mut tries = 0u32;
         let result = loop {
             tries += 1;
@@ -295,7 +299,7 @@ impl RedisStore {
                 // reconnection: no timer of ours is needed.
                 Ok(attempt().await)
             } else {
-                tokio::time::timeout_at(deadline, attempt()).await
+                tokio::time::timeout_at(deadline(), attempt()).await
             };
             let outcome = match bounded {
                 Ok(Ok(v)) => Ok(v),
@@ -311,7 +315,7 @@ impl RedisStore {
                 Err(e) if inner.config.retry.should_retry(&e, idempotency, tries) => {
                     Counters::add(&inner.counters.retries, 1);
                     let wait = inner.config.retry.delay(tries);
-                    if tokio::time::Instant::now() + wait >= deadline {
+                    if tokio::time::Instant::now() + wait >= deadline() {
                         break Err(e);
                     }
                     tokio::time::sleep(wait).await;
@@ -413,7 +417,7 @@ impl RedisStore {
             Value::BulkString(bytes) => {
                 self.inner
                     .format
-                    .decode(key, Bytes::from(bytes), self.now())
+                    .decode_at(key, Bytes::from(bytes), || self.now())
             }
             Value::ServerError(e) => Err(error::map(
                 &redis::RedisError::from(e),
@@ -528,11 +532,15 @@ impl RedisStore {
     /// Restarts the idle window of the entries read that have a time to idle (one pipeline
     /// per node; reads of entries without one cost nothing more).
     async fn touch(&self, keys: &[Key], entries: &[Option<Entry>]) -> Result<()> {
+        let idle = |e: &Option<Entry>| e.as_ref().is_some_and(|e| e.meta().tti.is_some());
+        if !entries.iter().any(idle) {
+            return Ok(());
+        }
         let now = self.now().as_millis().to_string();
         let routed: Vec<Routed> = keys
             .iter()
             .zip(entries)
-            .filter(|(_, e)| e.as_ref().is_some_and(|e| e.meta().tti.is_some()))
+            .filter(|(_, e)| idle(e))
             .map(|(k, _)| {
                 let raw = self.inner.layout.data_key(k);
                 let cmd = scripts::TOUCH.evalsha(&raw, std::slice::from_ref(&now));
@@ -633,11 +641,22 @@ impl Store for RedisStore {
                 cmd,
             }];
         }
-        let replies = self
-            .call("get_many", Idempotency::Idempotent, || {
+        let replies = if let [one] = routed.as_slice()
+            && !self.is_cluster()
+        {
+            // One MGET on a standalone server: sent as it is, not as a pipeline of one.
+            vec![
+                self.call("get_many", Idempotency::Idempotent, || {
+                    self.inner.conn.query(&one.cmd)
+                })
+                .await?,
+            ]
+        } else {
+            self.call("get_many", Idempotency::Idempotent, || {
                 self.inner.conn.batch(clone_routed(&routed))
             })
-            .await?;
+            .await?
+        };
         let mut out: Vec<Option<Entry>> = vec![None; keys.len()];
         for (members, reply) in groups.iter().zip(replies) {
             let Value::Array(values) = reply else {
