@@ -286,11 +286,7 @@ impl RedisStore {
             }
         };
         let timeout = inner.config.command_timeout;
-        // Read the clock only when something needs the deadline (a timer of ours, a retry):
-        // a call the client bounds itself and that succeeds reads no clock here.
-        let mut deadline: Option<tokio::time::Instant> = None;
-        let mut deadline =
-            move || *deadline.get_or_insert_with(|| tokio::time::Instant::now() + timeout);
+        let deadline = tokio::time::Instant::now() + timeout;
         let mut tries = 0u32;
         let result = loop {
             tries += 1;
@@ -299,7 +295,7 @@ impl RedisStore {
                 // reconnection: no timer of ours is needed.
                 Ok(attempt().await)
             } else {
-                tokio::time::timeout_at(deadline(), attempt()).await
+                tokio::time::timeout_at(deadline, attempt()).await
             };
             let outcome = match bounded {
                 Ok(Ok(v)) => Ok(v),
@@ -315,7 +311,7 @@ impl RedisStore {
                 Err(e) if inner.config.retry.should_retry(&e, idempotency, tries) => {
                     Counters::add(&inner.counters.retries, 1);
                     let wait = inner.config.retry.delay(tries);
-                    if tokio::time::Instant::now() + wait >= deadline() {
+                    if tokio::time::Instant::now() + wait >= deadline {
                         break Err(e);
                     }
                     tokio::time::sleep(wait).await;
