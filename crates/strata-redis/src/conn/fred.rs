@@ -240,24 +240,20 @@ impl FredConn {
             redis::Arg::Simple(b) => Some(b),
             _ => None,
         };
-        // A GET, the most frequent command, is recognised without collecting its arguments.
-        let mut it = cmd.args_iter();
-        if let (2, Some(b"GET" | b"get")) = (it.len(), it.next().and_then(simple)) {
-            let k = it.next().and_then(simple)?;
-            let reply = client.get::<FredValue, _>(key(k)).await;
-            return Some(typed_reply(reply));
+        let mut args = cmd.args_iter();
+        let name = simple(args.next()?)?;
+        if name.eq_ignore_ascii_case(b"GET") && args.len() == 1 {
+            // The most frequent command: its key is read without collecting the arguments.
+            let k = simple(args.next()?)?;
+            return Some(typed_reply(client.get(key(k)).await));
         }
-        let mut args = Vec::with_capacity(cmd.args_iter().len());
-        for arg in cmd.args_iter() {
-            args.push(simple(arg)?);
-        }
-        let (name, rest) = args.split_first()?;
+        let rest: Vec<&[u8]> = args.map(simple).collect::<Option<_>>()?;
         let reply: Result<FredValue, FredError> =
             if name.eq_ignore_ascii_case(b"MGET") && !rest.is_empty() {
                 let keys: Vec<FredKey> = rest.iter().map(|k| key(k)).collect();
                 client.mget(keys).await
             } else if name.eq_ignore_ascii_case(b"SET") {
-                let [k, v, options @ ..] = rest else {
+                let [k, v, options @ ..] = rest.as_slice() else {
                     return None;
                 };
                 let (mut expire, mut mode) = (None, None);

@@ -450,11 +450,14 @@ impl RedisStore {
         }
         // With a fail-safe window the value lives on in Redis, stale, past its TTL.
         let (logical, physical) = opts.lifetimes(ttl_millis(opts.ttl).map(Duration::from_millis));
-        let mut meta = Meta::new(now, logical.map(|d| now.saturating_add(d)))
-            .with_tags(opts.tags.clone())
-            .with_codec(opts.codec)
-            .with_fingerprint(opts.fingerprint)
-            .with_tti(opts.tti);
+        let mut meta = Meta::new(
+            opts.created_at.unwrap_or(now),
+            logical.map(|d| now.saturating_add(d)),
+        )
+        .with_tags(opts.tags.clone())
+        .with_codec(opts.codec)
+        .with_fingerprint(opts.fingerprint)
+        .with_tti(opts.tti);
         meta.physical_expiry = physical.map(|d| now.saturating_add(d));
         self.inner.format.encode(key, &meta, value)
     }
@@ -606,14 +609,12 @@ impl Store for RedisStore {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        // One MGET per hash slot (a single MGET on a standalone server); the connection sends
-        // one pipeline per node.
-        let routed: Vec<Routed>;
-        let groups: Vec<Vec<usize>>;
-        if self.is_cluster() {
+        // On a cluster, one MGET per hash slot, which the connection sends as one pipeline per
+        // node; on a standalone server, one MGET sent as it is.
+        let (groups, replies): (Vec<Vec<usize>>, Vec<Value>) = if self.is_cluster() {
             let raws: Vec<Vec<u8>> = keys.iter().map(|k| self.inner.layout.data_key(k)).collect();
-            groups = group_by_slot(&raws, true);
-            routed = groups
+            let groups = group_by_slot(&raws, true);
+            let routed: Vec<Routed> = groups
                 .iter()
                 .map(|members| {
                     let mut cmd = redis::cmd("MGET");
@@ -626,32 +627,23 @@ impl Store for RedisStore {
                     }
                 })
                 .collect();
+            let replies = self
+                .call("get_many", Idempotency::Idempotent, || {
+                    self.inner.conn.batch(clone_routed(&routed))
+                })
+                .await?;
+            (groups, replies)
         } else {
             let mut cmd = redis::cmd("MGET");
             for k in keys {
                 cmd.arg(self.inner.layout.arg(k));
             }
-            groups = vec![(0..keys.len()).collect()];
-            routed = vec![Routed {
-                key: Vec::new(),
-                cmd,
-            }];
-        }
-        let replies = if let [one] = routed.as_slice()
-            && !self.is_cluster()
-        {
-            // One MGET on a standalone server: sent as it is, not as a pipeline of one.
-            vec![
-                self.call("get_many", Idempotency::Idempotent, || {
-                    self.inner.conn.query(&one.cmd)
+            let reply = self
+                .call("get_many", Idempotency::Idempotent, || {
+                    self.inner.conn.query(&cmd)
                 })
-                .await?,
-            ]
-        } else {
-            self.call("get_many", Idempotency::Idempotent, || {
-                self.inner.conn.batch(clone_routed(&routed))
-            })
-            .await?
+                .await?;
+            (vec![(0..keys.len()).collect()], vec![reply])
         };
         let mut out: Vec<Option<Entry>> = vec![None; keys.len()];
         for (members, reply) in groups.iter().zip(replies) {
