@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::clock::Timestamp;
 use crate::codec::{CodecId, Fingerprint};
 use crate::error::{Error, Result};
 use crate::key::Tag;
@@ -111,6 +112,12 @@ pub struct SetOptions {
     /// engine sets it). Plain stores ignore it; a coherent tiered store writes a fill only if
     /// nothing invalidated the key since its miss (a fenced fill) and never broadcasts it.
     pub fill: bool,
+    /// When the value was first written, for a copy of a value another store holds (a
+    /// promotion from L2 into L1): the entry records it as its
+    /// [`Meta::created_at`](crate::Meta::created_at) instead of the time of this write, so
+    /// the copy reports the same age as the original. Expiry still counts from this write.
+    /// `None`: now.
+    pub created_at: Option<Timestamp>,
 }
 
 impl SetOptions {
@@ -128,6 +135,13 @@ impl SetOptions {
     /// The value never expires.
     pub fn no_expiry(mut self) -> Self {
         self.ttl = Some(Ttl::Never);
+        self
+    }
+
+    /// Records `at` as the entry's write time (a copy of a value written then; see
+    /// [`SetOptions::created_at`]).
+    pub fn created_at(mut self, at: Timestamp) -> Self {
+        self.created_at = Some(at);
         self
     }
 
@@ -233,6 +247,7 @@ impl fmt::Debug for SetOptions {
             .field("decoded", &self.decoded.is_some())
             .field("stale_for", &self.stale_for)
             .field("fill", &self.fill)
+            .field("created_at", &self.created_at)
             .finish()
     }
 }

@@ -353,10 +353,12 @@ impl<L1: Store, L2: Store + GetWithTtl> TieredStore<L1, L2> {
             return;
         }
         let meta = entry.meta();
+        // The copy keeps the original's write time: it reports the same age in both tiers.
         let mut opts = SetOptions::new()
             .tags(meta.tags.iter().cloned())
             .codec(meta.codec)
-            .fingerprint(meta.fingerprint);
+            .fingerprint(meta.fingerprint)
+            .created_at(meta.created_at);
         // A fail-safe entry keeps its stale window in L1 too; one already stale stays in L2.
         let window = match (meta.logical_expiry, meta.physical_expiry) {
             (Some(l), Some(p)) if p > l => Some(p.saturating_duration_since(l)),
@@ -710,6 +712,10 @@ impl<L1: Store, L2: Store + GetWithTtl> Store for TieredStore<L1, L2> {
         if let Some(wb) = &self.inner.write_back
             && opts.mode == SetMode::Always
         {
+            // L2 gets its copy later: stamped now, both tiers report the write's own time.
+            let mut opts = opts;
+            opts.created_at
+                .get_or_insert_with(|| self.inner.clock.now());
             self.inner.tracker.forget(key);
             self.inner.l1.set(key, value.clone(), opts.clone()).await?;
             if let Err(e) = wb.set(key, value, opts) {

@@ -104,6 +104,25 @@ async fn redis_promotion_reads_the_ttl_from_the_server_not_the_envelope() {
 }
 
 #[tokio::test]
+async fn a_promoted_copy_keeps_the_write_time_of_the_original() {
+    let clock = Arc::new(ManualClock::new());
+    let (tiered, l2) = tiers(&clock, Promotion::Immediate);
+    let k = key("p", "aged");
+    l2.set(&k, "v".into(), SetOptions::new()).await.unwrap();
+    let written = l2.get(&k).await.unwrap().unwrap().meta().created_at;
+    clock.advance(Duration::from_secs(30));
+    let via_l2 = tiered.get(&k).await.unwrap().unwrap();
+    assert!(in_l1(&tiered, &k).await, "promoted");
+    let via_l1 = tiered.l1().get(&k).await.unwrap().unwrap();
+    assert_eq!(
+        via_l1.meta().created_at,
+        written,
+        "30 s old in L1 too, not new"
+    );
+    assert_eq!(via_l1, via_l2, "the same entry from either tier");
+}
+
+#[tokio::test]
 async fn conditional_promotion_waits_for_the_nth_hit_within_the_window() {
     let clock = Arc::new(ManualClock::new());
     let p = Promotion::Conditional {

@@ -27,6 +27,32 @@ fn config(queue: usize, batch: usize) -> WriteBackConfig {
 }
 
 #[tokio::test]
+async fn the_flushed_copy_keeps_the_time_of_the_write() {
+    let clock = Arc::new(strata_core::ManualClock::new());
+    let memory = || MemoryStore::builder().clock(clock.clone()).build().unwrap();
+    let l2 = memory();
+    let tiered = TieredStore::builder(memory(), l2.clone())
+        .write_back(config(1_000, 50))
+        .unwrap()
+        .build();
+    let k = key("aged");
+    tiered.set(&k, "v".into(), SetOptions::new()).await.unwrap();
+    let written = tiered
+        .l1()
+        .get(&k)
+        .await
+        .unwrap()
+        .unwrap()
+        .meta()
+        .created_at;
+    clock.advance(Duration::from_secs(30));
+    let report = tiered.shutdown(Duration::from_secs(5)).await;
+    assert_eq!(report.flushed, 1, "{report:?}");
+    let copy = l2.get(&k).await.unwrap().unwrap();
+    assert_eq!(copy.meta().created_at, written, "not the time of the flush");
+}
+
+#[tokio::test]
 async fn writes_land_in_l1_at_once_and_reach_l2_on_flush() {
     let l2 = MemoryStore::new();
     let tiered = TieredStore::builder(MemoryStore::new(), l2.clone())

@@ -23,6 +23,7 @@ pub(crate) fn cases<S: Store>() -> Vec<Case<S>> {
         case!(unusual_ids_round_trip),
         case!(get_now_agrees_with_get),
         case!(entry_meta_records_codec_and_creation_time),
+        case!(a_copy_keeps_the_write_time_it_was_given),
         case!(clear_removes_everything, CLEAR),
         case!(fresh_store_is_named_and_healthy),
     ]
@@ -212,6 +213,22 @@ async fn get_now_agrees_with_get<S: Store>(cx: &Cx<S>) -> CaseResult {
             "a LOCAL store answers get_now after delete with Ready",
         ),
     }
+}
+
+/// `SetOptions::created_at` (a copy of a value written elsewhere, such as a promotion into
+/// L1) is the entry's write time, not the time of the copy.
+async fn a_copy_keeps_the_write_time_it_was_given<S: Store>(cx: &Cx<S>) -> CaseResult {
+    let key = cx.key_in("basic", "copy");
+    let written = Timestamp::from_millis(1_600_000_000_000);
+    cx.store()
+        .set(&key, b("v"), SetOptions::new().created_at(written))
+        .await?;
+    let got = cx.store().get(&key).await?;
+    check_eq(
+        got.map(|e| e.meta().created_at),
+        Some(written),
+        "created_at of a value written with SetOptions::created_at",
+    )
 }
 
 async fn entry_meta_records_codec_and_creation_time<S: Store>(cx: &Cx<S>) -> CaseResult {

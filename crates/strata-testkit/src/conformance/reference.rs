@@ -104,7 +104,7 @@ impl MapStore {
             Some(Ttl::After(d)) => Some(now.saturating_add(d)),
             _ => None,
         };
-        let meta = Meta::new(now, expires)
+        let meta = Meta::new(opts.created_at.unwrap_or(now), expires)
             .with_tags(opts.tags.clone())
             .with_codec(opts.codec)
             .with_fingerprint(opts.fingerprint);
