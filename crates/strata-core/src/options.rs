@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::clock::Timestamp;
 use crate::codec::{CodecId, Fingerprint};
+use crate::entry::Meta;
 use crate::error::{Error, Result};
 use crate::key::Tag;
 
@@ -156,6 +157,25 @@ impl SetOptions {
     pub fn lifetimes(&self, ttl: Option<Duration>) -> (Option<Duration>, Option<Duration>) {
         let physical = ttl.map(|t| t.saturating_add(self.stale_for.unwrap_or_default()));
         (ttl, physical)
+    }
+
+    /// The metadata of a value written at `now` with these options and a TTL of `ttl` (the
+    /// options' own TTL already resolved against a store default): write time
+    /// ([`SetOptions::created_at`], else `now`), logical and physical expiry (the physical
+    /// one past the fail-safe window), tags, codec, fingerprint and time to idle. Returns the
+    /// physical lifetime too, which is how long a store keeps the value.
+    pub fn meta(&self, now: Timestamp, ttl: Option<Duration>) -> (Meta, Option<Duration>) {
+        let (logical, physical) = self.lifetimes(ttl);
+        let mut meta = Meta::new(
+            self.created_at.unwrap_or(now),
+            logical.map(|d| now.saturating_add(d)),
+        )
+        .with_tags(self.tags.clone())
+        .with_codec(self.codec)
+        .with_fingerprint(self.fingerprint)
+        .with_tti(self.tti);
+        meta.physical_expiry = physical.map(|d| now.saturating_add(d));
+        (meta, physical)
     }
 
     /// Sets the time to idle.

@@ -231,17 +231,7 @@ impl MemoryStore {
             None => self.inner.default_ttl,
         };
         // With a fail-safe window the entry lives on, stale, past its TTL.
-        let (logical, physical) = opts.lifetimes(ttl);
-        let mut meta = Meta::new(
-            opts.created_at.unwrap_or(now),
-            logical.map(|d| now.saturating_add(d)),
-        )
-        .with_tags(opts.tags.clone())
-        .with_codec(opts.codec)
-        .with_fingerprint(opts.fingerprint)
-        .with_tti(opts.tti);
-        meta.physical_expiry = physical.map(|d| now.saturating_add(d));
-        let ttl = physical;
+        let (meta, ttl) = opts.meta(now, ttl);
         let entry = match opts.decoded {
             Some(d) => Entry::with_decoded(value, meta, d),
             None => Entry::new(value, meta),

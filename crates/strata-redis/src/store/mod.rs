@@ -14,9 +14,9 @@ use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use redis::{Cmd, RedisResult, Value};
 use strata_core::{
-    Capabilities, CodecId, Entry, Error, ErrorKind, Explain, Health, Invalidation, Key, Meta,
-    Namespace, Now, Pattern, Result, Selector, SetMode, SetOptions, SetOutcome, Store, StoreInfo,
-    StoreStats, TierReport, Timestamp, Ttl, TtlState,
+    Capabilities, CodecId, Entry, Error, ErrorKind, Explain, Health, Invalidation, Key, Namespace,
+    Now, Pattern, Result, Selector, SetMode, SetOptions, SetOutcome, Store, StoreInfo, StoreStats,
+    TierReport, Timestamp, Ttl, TtlState,
 };
 
 use crate::breaker::{BreakerState, CircuitBreaker};
@@ -449,16 +449,7 @@ impl RedisStore {
             return Ok(value.to_vec());
         }
         // With a fail-safe window the value lives on in Redis, stale, past its TTL.
-        let (logical, physical) = opts.lifetimes(ttl_millis(opts.ttl).map(Duration::from_millis));
-        let mut meta = Meta::new(
-            opts.created_at.unwrap_or(now),
-            logical.map(|d| now.saturating_add(d)),
-        )
-        .with_tags(opts.tags.clone())
-        .with_codec(opts.codec)
-        .with_fingerprint(opts.fingerprint)
-        .with_tti(opts.tti);
-        meta.physical_expiry = physical.map(|d| now.saturating_add(d));
+        let (meta, _) = opts.meta(now, ttl_millis(opts.ttl).map(Duration::from_millis));
         self.inner.format.encode(key, &meta, value)
     }
 
