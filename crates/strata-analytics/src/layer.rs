@@ -450,7 +450,8 @@ impl<S: Store> Store for AnalyticsStore<S> {
         // The hit path: no clock, no span, no namespace table. The sampling countdown and
         // where this thread counts reads of the namespace it read last share one
         // thread-local value; the counters are in the read table the store holds; after the
-        // lookup, one relaxed increment. A hit touches no memory of the analytics but that
+        // lookup, one increment (no atomic read-modify-write on a stripe this thread owns:
+        // see metrics/stripe.rs). A hit touches no memory of the analytics but that
         // value and one counter line (the namespace table only when the thread reads
         // another namespace than last time). Instructions count here even when they touch
         // nothing: see docs/performance.md.
@@ -461,10 +462,9 @@ impl<S: Store> Store for AnalyticsStore<S> {
             sampler::Tick::Timed => return self.get_now_observed(key),
             sampler::Tick::Elsewhere => self.place_of(ns),
         };
-        let reads = self.reads.at_place(place);
         let answer = self.inner.get_now(key);
         if let Now::Ready(found) = &answer {
-            reads.count(found.is_some());
+            self.reads.count(place, found.is_some());
         }
         answer
     }

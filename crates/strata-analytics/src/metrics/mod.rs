@@ -6,6 +6,7 @@ mod latency;
 mod operation;
 mod reads;
 pub(crate) mod sampler;
+mod stripe;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,7 +22,6 @@ pub(crate) use latency::Latencies;
 pub use latency::LatencySummary;
 pub use operation::Operation;
 pub(crate) use reads::ReadTable;
-pub(crate) use reads::Reads;
 
 use crate::tier::Tier;
 
@@ -90,19 +90,15 @@ impl TierStats {
         self.namespaces.get_or_default_with_index(ns).0
     }
 
-    /// The read counters of `ns` on `stripe` (the namespace gets its counters on first use).
-    #[inline]
-    pub(crate) fn reads(&self, ns: &Namespace, stripe: usize) -> &Reads {
-        self.reads.at(stripe, self.column(ns))
-    }
-
-    /// Counts one read in `ns` (or without one) on this thread's stripe.
+    /// Counts one read in `ns` (or without one) on this thread's stripe (the namespace gets
+    /// its counters on first use).
     pub(crate) fn read(&self, ns: Option<&Namespace>, hit: bool) {
-        let stripe = sampler::stripe();
-        match ns {
-            Some(ns) => self.reads(ns, stripe).count(hit),
-            None => self.reads.at(stripe, self.unscoped_column()).count(hit),
-        }
+        let column = match ns {
+            Some(ns) => self.column(ns),
+            None => self.unscoped_column(),
+        };
+        self.reads
+            .count(self.reads.place(sampler::stripe(), column), hit);
     }
 
     /// The figures of `ns` (or of operations without one).

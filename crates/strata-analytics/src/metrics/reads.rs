@@ -3,12 +3,15 @@
 //! A read is the hot path. Its counters sit at a place computed from the thread's stripe
 //! (from the thread-local word the sampling countdown shares) and the namespace's slot index
 //! in the tier's [`NamespaceMap`](strata_core::counters::NamespaceMap): no pointer to follow
-//! after the namespace lookup, and one relaxed increment once the read has answered. Each
-//! stripe's row starts on a line of its own, so threads counting reads do not write each
-//! other's lines.
+//! after the namespace lookup, and one increment once the read has answered: a relaxed load
+//! and store on a stripe the thread owns, an atomic add on the shared one (see
+//! [`stripe`](super::stripe)). Each stripe's row starts on a line of its own, so threads
+//! counting reads do not write each other's lines.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+
+use super::stripe;
 
 /// The hits and misses of one namespace on one stripe.
 #[derive(Default)]
@@ -18,11 +21,17 @@ pub(crate) struct Reads {
 }
 
 impl Reads {
-    /// Counts one read: a hit when it found a value, else a miss.
+    /// Counts one read: a hit when it found a value, else a miss. `owned` says the calling
+    /// thread owns the stripe these counters are on: no other thread writes them, so a
+    /// relaxed load and store count exactly, without the atomic read-modify-write.
     #[inline]
-    pub(crate) fn count(&self, hit: bool) {
+    fn count(&self, hit: bool, owned: bool) {
         let c = if hit { &self.hits } else { &self.misses };
-        c.fetch_add(1, Ordering::Relaxed);
+        if owned {
+            c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+        } else {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -30,18 +39,6 @@ impl Reads {
 #[repr(align(128))]
 #[derive(Default)]
 struct Line([Reads; 8]);
-
-/// The number of stripes: the machine's parallelism rounded up to a power of two, at most 16
-/// (as strata-core's striped counters).
-pub(crate) fn stripes() -> usize {
-    static STRIPES: OnceLock<usize> = OnceLock::new();
-    *STRIPES.get_or_init(|| {
-        std::thread::available_parallelism()
-            .map_or(4, |n| n.get())
-            .next_power_of_two()
-            .min(16)
-    })
-}
 
 /// Hits and misses by (stripe, column); a column is a namespace slot, the overflow or the
 /// operations without a namespace. Cloning gives another handle to the same counters (a store
@@ -51,8 +48,10 @@ pub(crate) struct ReadTable {
     lines: Arc<[Line]>,
     /// Lines per stripe.
     row: usize,
-    /// Stripes − 1 (a power of two).
-    mask: usize,
+    /// The shared stripe (the last; the ones before it each have one owner at a time).
+    shared: usize,
+    /// The first place on the shared stripe.
+    shared_from: usize,
     /// Unique among the tables of the process (threads cache a namespace's column by it).
     id: u64,
 }
@@ -61,11 +60,12 @@ impl ReadTable {
     pub(crate) fn new(columns: usize) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let row = columns.div_ceil(8).max(1);
-        let stripes = stripes();
+        let shared = stripe::shared();
         ReadTable {
-            lines: (0..row * stripes).map(|_| Line::default()).collect(),
+            lines: (0..row * (shared + 1)).map(|_| Line::default()).collect(),
             row,
-            mask: stripes - 1,
+            shared,
+            shared_from: shared * row * 8,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         }
     }
@@ -76,28 +76,26 @@ impl ReadTable {
         self.id
     }
 
-    /// The counters of `column` on `stripe` (any number: it is reduced to a stripe).
-    #[inline]
-    pub(crate) fn at(&self, stripe: usize, column: usize) -> &Reads {
-        self.at_place(self.place(stripe, column))
-    }
-
-    /// Where the counters of `column` on `stripe` are, for [`ReadTable::at_place`].
+    /// Where the counters of `column` on `stripe` are, for [`ReadTable::count`] (a stripe
+    /// past the last is the shared one).
     #[inline]
     pub(crate) fn place(&self, stripe: usize, column: usize) -> usize {
-        ((stripe & self.mask) * self.row + column / 8) * 8 + column % 8
+        (stripe.min(self.shared) * self.row + column / 8) * 8 + column % 8
     }
 
-    /// The counters at `place` (from [`ReadTable::place`]).
+    /// Counts one read (a hit when it found a value) at `place`, which the calling thread
+    /// computed from its own stripe ([`sampler::stripe`](super::sampler::stripe)): a place on
+    /// a stripe another thread owns could lose counts (never memory safety).
     #[inline]
-    pub(crate) fn at_place(&self, place: usize) -> &Reads {
-        &self.lines[place / 8].0[place % 8]
+    pub(crate) fn count(&self, place: usize, hit: bool) {
+        self.lines[place / 8].0[place % 8].count(hit, place < self.shared_from);
     }
 
     /// `(hits, misses)` of `column` over every stripe.
     pub(crate) fn sum(&self, column: usize) -> (u64, u64) {
-        (0..=self.mask).fold((0, 0), |(h, m), stripe| {
-            let r = self.at(stripe, column);
+        (0..=self.shared).fold((0, 0), |(h, m), stripe| {
+            let place = self.place(stripe, column);
+            let r = &self.lines[place / 8].0[place % 8];
             (
                 h.wrapping_add(r.hits.load(Ordering::Relaxed)),
                 m.wrapping_add(r.misses.load(Ordering::Relaxed)),
@@ -112,14 +110,18 @@ mod tests {
 
     #[test]
     fn columns_and_stripes_add_up_apart() {
+        // More threads than stripes: the first ones own a stripe each, the rest share one;
+        // every count arrives either way.
         let table = Arc::new(ReadTable::new(20));
-        let handles: Vec<_> = (0..4)
-            .map(|t| {
+        let threads = stripe::owned() + 3;
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
                 let table = Arc::clone(&table);
                 std::thread::spawn(move || {
+                    let stripe = super::super::sampler::stripe();
                     for i in 0..1000 {
-                        table.at(t, 19).count(true);
-                        table.at(t, i % 3).count(i % 2 == 0);
+                        table.count(table.place(stripe, 19), true);
+                        table.count(table.place(stripe, i % 3), i % 2 == 0);
                     }
                 })
             })
@@ -127,11 +129,21 @@ mod tests {
         for h in handles {
             h.join().unwrap();
         }
-        assert_eq!(table.sum(19), (4000, 0));
+        let n = threads as u64;
+        assert_eq!(table.sum(19), (1000 * n, 0));
         let all: (u64, u64) = (0..3)
             .map(|c| table.sum(c))
             .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
-        assert_eq!(all, (2000, 2000));
+        assert_eq!(all, (500 * n, 500 * n));
         assert_eq!(table.sum(7), (0, 0));
+    }
+
+    #[test]
+    fn a_stripe_past_the_last_is_the_shared_one() {
+        let table = ReadTable::new(9);
+        let shared = stripe::shared();
+        assert_eq!(table.place(shared + 5, 3), table.place(shared, 3));
+        table.count(table.place(usize::MAX, 8), false);
+        assert_eq!(table.sum(8), (0, 1));
     }
 }

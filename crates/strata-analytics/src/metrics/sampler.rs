@@ -8,7 +8,6 @@
 //! read in the namespace of the thread's last read reads it once and writes one word.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The stripe of a thread that has not asked for one yet.
 const NO_STRIPE: u32 = u32::MAX;
@@ -42,15 +41,6 @@ thread_local! {
     };
 }
 
-/// Numbers a thread on its first read: threads get stripes in the order they first read.
-#[cold]
-fn new_stripe() -> u32 {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    // Wraps after 4 billion threads, to a stripe in use: counts stay exact (the increments
-    // are atomic), only shared.
-    NEXT.fetch_add(1, Ordering::Relaxed) & (NO_STRIPE >> 1)
-}
-
 /// True for one call in `every` on this thread (`every` of 0 or 1 samples every call).
 #[inline]
 pub(crate) fn sample(every: u32) -> bool {
@@ -70,13 +60,25 @@ pub(crate) fn sample(every: u32) -> bool {
 #[inline]
 pub(crate) fn stripe() -> usize {
     READS.with(|s| {
-        let mut stripe = s.stripe.get();
+        let stripe = s.stripe.get();
         if stripe == NO_STRIPE {
-            stripe = new_stripe();
-            s.stripe.set(stripe);
+            let claimed = super::stripe::claim();
+            s.stripe
+                .set(u32::try_from(claimed).unwrap_or(NO_STRIPE - 1));
+            claimed
+        } else {
+            stripe as usize
         }
-        stripe as usize
     })
+}
+
+/// Makes this thread count on `stripe` from now on (the stripe it owned is being given
+/// back), and find its counters' place again on its next read.
+pub(crate) fn forget_stripe(stripe: usize) {
+    let _ = READS.try_with(|s| {
+        s.stripe.set(u32::try_from(stripe).unwrap_or(NO_STRIPE - 1));
+        s.table.set(0);
+    });
 }
 
 /// What [`tick`] decided about a read.
