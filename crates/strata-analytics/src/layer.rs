@@ -381,9 +381,7 @@ impl<S: Store> AnalyticsStore<S> {
     #[cold]
     #[inline(never)]
     fn place_of(&self, ns: &Namespace) -> usize {
-        let place = self
-            .reads
-            .place(sampler::stripe(), self.layer.stats().column(ns));
+        let place = self.reads.my_place(self.layer.stats().column(ns));
         sampler::remember(self.reads.id(), ns.as_str().as_ptr() as usize, place);
         sampler::count();
         place

@@ -12,8 +12,8 @@
 //! and a trend.
 //!
 //! The hit path costs a relaxed load to see whether spans are wanted, one thread-local cell
-//! (the sampling countdown, the thread's stripe, the column of the namespace it read last)
-//! and one striped relaxed increment.
+//! (the sampling countdown, where the thread counts reads of the namespace it read last)
+//! and one striped increment (no atomic read-modify-write on a stripe the thread owns).
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {

@@ -23,21 +23,21 @@ impl Counters {
     pub(crate) fn read(&self, hit: bool) {
         let c = self.0.local();
         if hit {
-            c.hits.fetch_add(1, Relaxed);
+            c.add(|c| &c.hits, 1);
         } else {
-            c.misses.fetch_add(1, Relaxed);
+            c.add(|c| &c.misses, 1);
         }
     }
 
     pub(crate) fn sets(&self, n: u64) {
-        self.0.local().sets.fetch_add(n, Relaxed);
+        self.0.local().add(|c| &c.sets, n);
     }
 
     pub(crate) fn load(&self, ok: bool) {
         let c = self.0.local();
-        c.loads.fetch_add(1, Relaxed);
+        c.add(|c| &c.loads, 1);
         if !ok {
-            c.load_errors.fetch_add(1, Relaxed);
+            c.add(|c| &c.load_errors, 1);
         }
     }
 

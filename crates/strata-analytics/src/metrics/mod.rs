@@ -6,7 +6,6 @@ mod latency;
 mod operation;
 mod reads;
 pub(crate) mod sampler;
-mod stripe;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -97,8 +96,7 @@ impl TierStats {
             Some(ns) => self.column(ns),
             None => self.unscoped_column(),
         };
-        self.reads
-            .count(self.reads.place(sampler::stripe(), column), hit);
+        self.reads.count(self.reads.my_place(column), hit);
     }
 
     /// The figures of `ns` (or of operations without one).

@@ -5,13 +5,13 @@
 //! in the tier's [`NamespaceMap`](strata_core::counters::NamespaceMap): no pointer to follow
 //! after the namespace lookup, and one increment once the read has answered: a relaxed load
 //! and store on a stripe the thread owns, an atomic add on the shared one (see
-//! [`stripe`](super::stripe)). Each stripe's row starts on a line of its own, so threads
-//! counting reads do not write each other's lines.
+//! [`ThreadStripe`]). Each stripe's row starts on a line of its own, so threads counting
+//! reads do not write each other's lines.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::stripe;
+use strata_core::counters::{ThreadStripe, stripes};
 
 /// The hits and misses of one namespace on one stripe.
 #[derive(Default)]
@@ -60,7 +60,7 @@ impl ReadTable {
     pub(crate) fn new(columns: usize) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let row = columns.div_ceil(8).max(1);
-        let shared = stripe::shared();
+        let shared = stripes() - 1;
         ReadTable {
             lines: (0..row * (shared + 1)).map(|_| Line::default()).collect(),
             row,
@@ -84,11 +84,17 @@ impl ReadTable {
     }
 
     /// Counts one read (a hit when it found a value) at `place`, which the calling thread
-    /// computed from its own stripe ([`sampler::stripe`](super::sampler::stripe)): a place on
-    /// a stripe another thread owns could lose counts (never memory safety).
+    /// computed from its own [`ThreadStripe`]: a place on a stripe another thread owns could
+    /// lose counts (never memory safety).
     #[inline]
     pub(crate) fn count(&self, place: usize, hit: bool) {
         self.lines[place / 8].0[place % 8].count(hit, place < self.shared_from);
+    }
+
+    /// Where the calling thread counts reads of `column`.
+    #[inline]
+    pub(crate) fn my_place(&self, column: usize) -> usize {
+        self.place(ThreadStripe::current().index(), column)
     }
 
     /// `(hits, misses)` of `column` over every stripe.
@@ -113,15 +119,14 @@ mod tests {
         // More threads than stripes: the first ones own a stripe each, the rest share one;
         // every count arrives either way.
         let table = Arc::new(ReadTable::new(20));
-        let threads = stripe::owned() + 3;
+        let threads = stripes() + 3;
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 let table = Arc::clone(&table);
                 std::thread::spawn(move || {
-                    let stripe = super::super::sampler::stripe();
                     for i in 0..1000 {
-                        table.count(table.place(stripe, 19), true);
-                        table.count(table.place(stripe, i % 3), i % 2 == 0);
+                        table.count(table.my_place(19), true);
+                        table.count(table.my_place(i % 3), i % 2 == 0);
                     }
                 })
             })
@@ -141,7 +146,7 @@ mod tests {
     #[test]
     fn a_stripe_past_the_last_is_the_shared_one() {
         let table = ReadTable::new(9);
-        let shared = stripe::shared();
+        let shared = stripes() - 1;
         assert_eq!(table.place(shared + 5, 3), table.place(shared, 3));
         table.count(table.place(usize::MAX, 8), false);
         assert_eq!(table.sum(8), (0, 1));

@@ -1,25 +1,24 @@
 //! Latency sampling, one operation in N timed, counted per thread so deciding costs one
-//! thread-local decrement; and the thread's stripe for the read counters.
+//! thread-local decrement; and where the thread counted its last read.
 //!
 //! Async operations decide before they start ([`sample`]). The synchronous read path counts
 //! down before each read ([`tick`]; [`count`] on the traced path); when a thread's countdown
-//! reaches zero, its next read is timed ([`take_timing`]). The countdown, the thread's stripe
-//! and where the thread counted its last read share one thread-local value, so an untimed
-//! read in the namespace of the thread's last read reads it once and writes one word.
+//! reaches zero, its next read is timed ([`take_timing`]). The countdown and where the thread
+//! counted its last read (a place on its [`ThreadStripe`]) share one thread-local value, so
+//! an untimed read in the namespace of the thread's last read reads it once and writes one
+//! word.
 
 use std::cell::Cell;
+use std::sync::Once;
 
-/// The stripe of a thread that has not asked for one yet.
-const NO_STRIPE: u32 = u32::MAX;
+use strata_core::counters::ThreadStripe;
 
-/// A thread's read state: the sampling countdown, its stripe and where the counters of the
-/// namespace it read last are, in one thread-local value (each field its own `Cell`, so the
-/// read path writes only the countdown).
+/// A thread's read state: the sampling countdown and where the counters of the namespace it
+/// read last are, in one thread-local value (each field its own `Cell`, so the read path
+/// writes only the countdown).
 struct ReadState {
     /// Reads until the next timed one; 0 means the next read is timed.
     left: Cell<u32>,
-    /// This thread's stripe, [`NO_STRIPE`] until first asked.
-    stripe: Cell<u32>,
     /// The read table (by id, 0 for none) and namespace (by its interned address) of the last
     /// read, and the place of its counters on this thread's stripe in that table.
     table: Cell<u64>,
@@ -33,7 +32,6 @@ thread_local! {
     static READS: ReadState = const {
         ReadState {
             left: Cell::new(1),
-            stripe: Cell::new(NO_STRIPE),
             table: Cell::new(0),
             namespace: Cell::new(0),
             place: Cell::new(0),
@@ -56,29 +54,10 @@ pub(crate) fn sample(every: u32) -> bool {
     })
 }
 
-/// This thread's stripe.
-#[inline]
-pub(crate) fn stripe() -> usize {
-    READS.with(|s| {
-        let stripe = s.stripe.get();
-        if stripe == NO_STRIPE {
-            let claimed = super::stripe::claim();
-            s.stripe
-                .set(u32::try_from(claimed).unwrap_or(NO_STRIPE - 1));
-            claimed
-        } else {
-            stripe as usize
-        }
-    })
-}
-
-/// Makes this thread count on `stripe` from now on (the stripe it owned is being given
-/// back), and find its counters' place again on its next read.
-pub(crate) fn forget_stripe(stripe: usize) {
-    let _ = READS.try_with(|s| {
-        s.stripe.set(u32::try_from(stripe).unwrap_or(NO_STRIPE - 1));
-        s.table.set(0);
-    });
+/// Makes this thread find its counters' place again on its next read (its stripe is being
+/// given back).
+fn forget_place() {
+    let _ = READS.try_with(|s| s.table.set(0));
 }
 
 /// What [`tick`] decided about a read.
@@ -109,8 +88,11 @@ pub(crate) fn tick(table: u64, namespace: usize) -> Tick {
     })
 }
 
-/// Remembers `place` as where this thread counts reads of `namespace` in table `table`.
+/// Remembers `place` as where this thread counts reads of `namespace` in table `table`
+/// (until the thread gives its stripe back).
 pub(crate) fn remember(table: u64, namespace: usize, place: usize) {
+    static FORGET_ON_RELEASE: Once = Once::new();
+    FORGET_ON_RELEASE.call_once(|| ThreadStripe::on_release(forget_place));
     READS.with(|s| {
         s.table.set(table);
         s.namespace.set(namespace);

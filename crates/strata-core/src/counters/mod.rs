@@ -2,6 +2,8 @@
 //!
 //! - [`Striped`] and [`StripedCounter`]: values split into cache-line-sized stripes, one per
 //!   thread slot, so threads counting hits on one namespace do not write one shared line.
+//! - [`ThreadStripe`]: the stripe the calling thread writes; the first threads own one each
+//!   and count on it without atomic read-modify-writes, the rest share one more.
 //! - [`NamespaceMap`]: a fixed-capacity, lock-free table from [`Namespace`](crate::Namespace)
 //!   to a value created on first use, looked up by the interned name's address (no string
 //!   hashing on the hit path). Past its capacity, namespaces share one overflow value, so
@@ -21,6 +23,8 @@
 
 mod namespace_map;
 mod striped;
+mod thread_stripe;
 
 pub use namespace_map::NamespaceMap;
-pub use striped::{Striped, StripedCounter};
+pub use striped::{LocalStripe, Striped, StripedCounter};
+pub use thread_stripe::{ThreadStripe, stripes};

@@ -1,48 +1,22 @@
 //! [`Striped`]: one value per thread slot, each on its own cache line; [`StripedCounter`]: a
 //! relaxed counter built on it.
 
-use std::cell::Cell;
 use std::fmt;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::ops::Deref;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::thread_stripe::{ThreadStripe, stripes};
 
 /// One stripe on its own cache line (128 bytes covers adjacent-line prefetching).
 #[repr(align(128))]
 #[derive(Default)]
 struct Padded<T>(T);
 
-/// The number of stripes: the machine's parallelism rounded up to a power of two, at most 16.
-fn stripes() -> usize {
-    static STRIPES: OnceLock<usize> = OnceLock::new();
-    *STRIPES.get_or_init(|| {
-        std::thread::available_parallelism()
-            .map_or(4, |n| n.get())
-            .next_power_of_two()
-            .min(16)
-    })
-}
-
-/// This thread's slot: threads are numbered in the order they first use a stripe.
-#[inline]
-fn thread_slot() -> usize {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    thread_local! {
-        static SLOT: Cell<usize> = const { Cell::new(usize::MAX) };
-    }
-    SLOT.with(|slot| {
-        let mut s = slot.get();
-        if s == usize::MAX {
-            s = NEXT.fetch_add(1, Ordering::Relaxed);
-            slot.set(s);
-        }
-        s
-    })
-}
-
 /// One `T` per stripe, each on its own cache line: a thread updates [`Striped::local`] (its
-/// stripe, shared only with threads beyond the stripe count), readers combine
-/// [`Striped::iter`]. Put the counters one operation updates together in one `T`, so the
-/// operation finds its stripe once.
+/// [`ThreadStripe`]'s: one it owns, or the stripe shared by threads beyond the owned ones),
+/// readers combine [`Striped::iter`]. Put the counters one operation updates together in one
+/// `T`, so the operation finds its stripe once, and count with [`LocalStripe::add`] (no atomic
+/// read-modify-write on an owned stripe).
 ///
 /// ```
 /// use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -53,8 +27,8 @@ fn thread_slot() -> usize {
 ///
 /// let reads: Striped<Reads> = Striped::new();
 /// let mine = reads.local();
-/// mine.hits.fetch_add(1, Relaxed);
-/// mine.bytes.fetch_add(120, Relaxed);
+/// mine.add(|r| &r.hits, 1);
+/// mine.add(|r| &r.bytes, 120);
 /// let bytes: u64 = reads.iter().map(|r| r.bytes.load(Relaxed)).sum();
 /// assert_eq!(bytes, 120);
 /// ```
@@ -80,13 +54,42 @@ impl<T: Default> Default for Striped<T> {
 impl<T> Striped<T> {
     /// The calling thread's stripe.
     #[inline]
-    pub fn local(&self) -> &T {
-        &self.cells[thread_slot() & (self.cells.len() - 1)].0
+    pub fn local(&self) -> LocalStripe<'_, T> {
+        let stripe = ThreadStripe::current();
+        // The table was sized by `stripes()`, which never changes: the index is in range.
+        let index = stripe.index().min(self.cells.len() - 1);
+        LocalStripe {
+            cell: &self.cells[index].0,
+            stripe,
+        }
     }
 
     /// Every stripe.
     pub fn iter(&self) -> impl Iterator<Item = &T> {
         self.cells.iter().map(|c| &c.0)
+    }
+}
+
+/// The calling thread's `T` of a [`Striped`], from [`Striped::local`].
+pub struct LocalStripe<'a, T> {
+    cell: &'a T,
+    stripe: ThreadStripe,
+}
+
+impl<T> LocalStripe<'_, T> {
+    /// Adds `n` to the counter `field` picks out of this stripe's `T` (with a relaxed load
+    /// and store when the thread owns the stripe, else an atomic add).
+    #[inline]
+    pub fn add(&self, field: impl FnOnce(&T) -> &AtomicU64, n: u64) {
+        self.stripe.add(field(self.cell), n);
+    }
+}
+
+impl<T> Deref for LocalStripe<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.cell
     }
 }
 
@@ -107,7 +110,7 @@ impl StripedCounter {
     /// Adds `n`.
     #[inline]
     pub fn add(&self, n: u64) {
-        self.cells.local().fetch_add(n, Ordering::Relaxed);
+        self.cells.local().add(|c| c, n);
     }
 
     /// The total.

@@ -67,10 +67,20 @@ struct Extras {
 /// tiers, its priority the promotion (high: immediate; low: predictive, so a low-priority
 /// key enters L1 only when it is read more than what it would push out). Asked on every
 /// operation, so a policy reload applies at once.
-#[cfg(all(feature = "governance", feature = "tiered"))]
+#[cfg(all(
+    feature = "governance",
+    feature = "tiered",
+    feature = "redis",
+    feature = "memory"
+))]
 struct GovernancePlacement(strata_governance::GovernanceLayer);
 
-#[cfg(all(feature = "governance", feature = "tiered"))]
+#[cfg(all(
+    feature = "governance",
+    feature = "tiered",
+    feature = "redis",
+    feature = "memory"
+))]
 impl strata_tiered::PlacementPolicy for GovernancePlacement {
     fn placement(&self, namespace: &strata_core::Namespace) -> strata_tiered::Placement {
         use strata_governance::{AllowedTiers, Priority};
