@@ -98,6 +98,15 @@ fn from_millis(ms: u64) -> Option<Timestamp> {
 
 /// Writes an envelope around `payload` (already compressed as `compression` says).
 pub fn encode(meta: &Meta, compression: Compression, payload: &[u8]) -> Result<Vec<u8>> {
+    check(meta)?;
+    let mut out = Vec::with_capacity(encoded_len(meta, payload.len()));
+    // Writing into a Vec cannot fail.
+    let _ = write(meta, compression, payload, &mut out);
+    Ok(out)
+}
+
+/// Checks that `meta` fits in an envelope (at most 65,535 tags), before [`write`].
+pub fn check(meta: &Meta) -> Result<()> {
     if meta.tags.len() > usize::from(u16::MAX) {
         return Err(Error::invalid_argument(format!(
             "{} tags on one value; at most {} fit in an envelope",
@@ -105,11 +114,25 @@ pub fn encode(meta: &Meta, compression: Compression, payload: &[u8]) -> Result<V
             u16::MAX
         )));
     }
+    Ok(())
+}
+
+/// The length of the envelope of `meta` around a payload of `payload_len` bytes.
+pub fn encoded_len(meta: &Meta, payload_len: usize) -> usize {
     let tag_bytes: usize = meta.tags.iter().map(|t| 2 + t.as_str().len()).sum();
-    let mut out = Vec::with_capacity(FIXED_LEN + 12 + tag_bytes + payload.len());
-    out.extend_from_slice(&MAGIC);
-    out.push(VERSION);
-    out.push(meta.codec.to_byte());
+    let optional =
+        if meta.fingerprint.is_some() { 12 } else { 0 } + if meta.tti.is_some() { 8 } else { 0 };
+    FIXED_LEN + optional + tag_bytes + payload_len
+}
+
+/// Writes the envelope of `meta` around `payload` into `out` (a command's buffer, say, so the
+/// value is not assembled twice), once [`check`] has passed: the same bytes as [`encode`].
+pub fn write(
+    meta: &Meta,
+    compression: Compression,
+    payload: &[u8],
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
     let mut flags = compression.bits();
     if meta.fingerprint.is_some() {
         flags |= FLAG_FINGERPRINT;
@@ -117,27 +140,32 @@ pub fn encode(meta: &Meta, compression: Compression, payload: &[u8]) -> Result<V
     if meta.tti.is_some() {
         flags |= FLAG_TTI;
     }
-    out.push(flags);
-    out.extend_from_slice(&meta.created_at.as_millis().to_be_bytes());
-    out.extend_from_slice(&millis(meta.logical_expiry).to_be_bytes());
-    out.extend_from_slice(&millis(meta.physical_expiry).to_be_bytes());
+    out.write_all(&MAGIC)?;
+    out.write_all(&[VERSION, meta.codec.to_byte(), flags])?;
+    out.write_all(&meta.created_at.as_millis().to_be_bytes())?;
+    out.write_all(&millis(meta.logical_expiry).to_be_bytes())?;
+    out.write_all(&millis(meta.physical_expiry).to_be_bytes())?;
     if let Some(fp) = meta.fingerprint {
-        out.extend_from_slice(&fp.type_hash.to_be_bytes());
-        out.extend_from_slice(&fp.schema_version.to_be_bytes());
+        out.write_all(&fp.type_hash.to_be_bytes())?;
+        out.write_all(&fp.schema_version.to_be_bytes())?;
     }
     if let Some(tti) = meta.tti {
         let ms = u64::try_from(tti.as_millis()).unwrap_or(u64::MAX).max(1);
-        out.extend_from_slice(&ms.to_be_bytes());
+        out.write_all(&ms.to_be_bytes())?;
     }
-    out.extend_from_slice(&(meta.tags.len() as u16).to_be_bytes());
+    // `check` caps the count at u16::MAX.
+    out.write_all(
+        &u16::try_from(meta.tags.len())
+            .unwrap_or(u16::MAX)
+            .to_be_bytes(),
+    )?;
     for tag in meta.tags.iter() {
         let b = tag.as_str().as_bytes();
         // Tag::new caps tags at 256 bytes, so the length fits in u16.
-        out.extend_from_slice(&(b.len() as u16).to_be_bytes());
-        out.extend_from_slice(b);
+        out.write_all(&u16::try_from(b.len()).unwrap_or(u16::MAX).to_be_bytes())?;
+        out.write_all(b)?;
     }
-    out.extend_from_slice(payload);
-    Ok(out)
+    out.write_all(payload)
 }
 
 struct Reader<'a> {
@@ -281,6 +309,26 @@ mod tests {
         assert_eq!(m, meta);
         assert_eq!(c, Compression::Zstd);
         assert_eq!(&p[..], b"payload");
+    }
+
+    #[test]
+    fn the_announced_length_is_the_written_length() {
+        let bare = Meta::new(Timestamp::from_millis(5), None);
+        for meta in [
+            sample(),
+            bare.clone(),
+            sample().with_tti(None),
+            sample().with_fingerprint(None),
+            sample().with_tags(Vec::new()),
+        ] {
+            for payload in [&b""[..], b"p", &[7u8; 300]] {
+                let wire = encode(&meta, Compression::None, payload).unwrap();
+                assert_eq!(wire.len(), encoded_len(&meta, payload.len()), "{meta:?}");
+                let mut written = Vec::new();
+                write(&meta, Compression::None, payload, &mut written).unwrap();
+                assert_eq!(written, wire);
+            }
+        }
     }
 
     #[test]

@@ -89,6 +89,7 @@ impl Namespace {
     }
 
     /// The name.
+    #[inline]
     pub fn as_str(&self) -> &'static str {
         self.0
     }
@@ -191,11 +192,13 @@ impl Key {
     }
 
     /// The namespace.
+    #[inline]
     pub fn namespace(&self) -> &Namespace {
         &self.namespace
     }
 
     /// The id within the namespace.
+    #[inline]
     pub fn id(&self) -> &str {
         &self.id
     }
@@ -238,6 +241,7 @@ impl Tag {
     }
 
     /// The tag's text.
+    #[inline]
     pub fn as_str(&self) -> &str {
         &self.0
     }

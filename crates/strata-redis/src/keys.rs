@@ -43,13 +43,18 @@ impl KeyLayout {
     pub(crate) fn data_key(&self, key: &Key) -> Vec<u8> {
         let ns = key.namespace().as_str();
         let id = key.id();
-        let mut out = Vec::with_capacity(self.prefix.len() + ns.len() + id.len() + 2);
+        let mut out = Vec::with_capacity(self.data_key_len(key));
         out.extend_from_slice(self.prefix.as_bytes());
         out.push(b':');
         out.extend_from_slice(ns.as_bytes());
         out.push(b':');
         out.extend_from_slice(id.as_bytes());
         out
+    }
+
+    /// The length of [`KeyLayout::data_key`] of `key`.
+    pub(crate) fn data_key_len(&self, key: &Key) -> usize {
+        self.prefix.len() + key.namespace().as_str().len() + key.id().len() + 2
     }
 
     /// `<prefix>:<namespace>:<id>` as a command argument, written straight into the command

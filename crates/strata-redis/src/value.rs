@@ -1,6 +1,8 @@
 //! Values on the wire: the core envelope with optional compression, plain integers written by
 //! `increment`, and (opt-in) raw JSON written by the older cache managers.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use strata_core::envelope::{self, Compression};
 use strata_core::{CodecId, Entry, Error, ErrorKind, Key, Meta, Result, Timestamp};
@@ -20,6 +22,55 @@ pub(crate) fn tombstone(now: Timestamp) -> Vec<u8> {
     out.extend_from_slice(&now.as_millis().to_be_bytes());
     out.extend_from_slice(&fastrand::u64(..).to_be_bytes());
     out
+}
+
+/// A value as a command argument, written straight into the command's buffer (no buffer of
+/// its own): from [`ValueFormat::wire`], or a counter's digits.
+#[derive(Debug)]
+pub(crate) enum Wire<'a> {
+    /// These bytes as they are (a plain integer, which `INCRBY` can count on).
+    Verbatim(&'a [u8]),
+    /// An envelope of `meta` around `payload` (compressed as `compression` says).
+    Envelope {
+        meta: Meta,
+        compression: Compression,
+        payload: Cow<'a, [u8]>,
+    },
+}
+
+impl Wire<'_> {
+    /// Its length in bytes.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Wire::Verbatim(b) => b.len(),
+            Wire::Envelope { meta, payload, .. } => envelope::encoded_len(meta, payload.len()),
+        }
+    }
+
+    /// Its bytes, assembled.
+    pub(crate) fn to_vec(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len());
+        self.write(&mut out);
+        out
+    }
+
+    fn write(&self, out: &mut impl std::io::Write) {
+        // Writing into a command's buffer or a Vec cannot fail.
+        let _ = match self {
+            Wire::Verbatim(b) => out.write_all(b),
+            Wire::Envelope {
+                meta,
+                compression,
+                payload,
+            } => envelope::write(meta, *compression, payload, out),
+        };
+    }
+}
+
+impl redis::ToRedisArgs for Wire<'_> {
+    fn write_redis_args<W: ?Sized + redis::RedisWrite>(&self, out: &mut W) {
+        self.write(&mut out.writer_for_next_arg());
+    }
 }
 
 /// Encodes and decodes the bytes a [`RedisStore`](crate::RedisStore) keeps in Redis, for
@@ -61,6 +112,12 @@ impl ValueFormat {
     /// compression makes it smaller. A payload over the maximum is refused before anything is
     /// sent.
     pub fn encode(&self, key: &Key, meta: &Meta, payload: &[u8]) -> Result<Vec<u8>> {
+        Ok(self.wire(key, meta.clone(), payload)?.to_vec())
+    }
+
+    /// What [`ValueFormat::encode`] writes, checked and compressed but not yet assembled: a
+    /// command writes it straight into its own buffer.
+    pub(crate) fn wire<'a>(&self, key: &Key, meta: Meta, payload: &'a [u8]) -> Result<Wire<'a>> {
         if payload.len() > self.max_value_bytes {
             return Err(Error::new(
                 ErrorKind::InvalidArgument,
@@ -72,14 +129,23 @@ impl ValueFormat {
             )
             .with_key(key));
         }
+        envelope::check(&meta).map_err(|e| e.with_key(key))?;
         let algorithm = self.compression.algorithm;
         if algorithm != Compression::None && payload.len() >= self.compression.threshold {
             let packed = compress(algorithm, payload)?;
             if packed.len() < payload.len() {
-                return envelope::encode(meta, algorithm, &packed);
+                return Ok(Wire::Envelope {
+                    meta,
+                    compression: algorithm,
+                    payload: Cow::Owned(packed),
+                });
             }
         }
-        envelope::encode(meta, Compression::None, payload)
+        Ok(Wire::Envelope {
+            meta,
+            compression: Compression::None,
+            payload: Cow::Borrowed(payload),
+        })
     }
 
     /// The entry stored as `bytes` under `key` (read at `now`): an envelope (decompressed), a

@@ -51,10 +51,11 @@ impl CompareAndSet for RedisStore {
             )
             .with_key(key));
         }
-        let (raw, bytes) = self.prepare_write(key, &value, &opts).await?;
+        let wire = self.prepare_write(key, &value, &opts).await?;
+        let raw = self.inner.layout.data_key(key);
         let args: [Vec<u8>; 3] = [
             expected.token().unwrap_or("").as_bytes().to_vec(),
-            bytes,
+            wire.to_vec(),
             Self::px(&opts).unwrap_or(0).to_string().into_bytes(),
         ];
         // Sent once: after a lost reply, a second attempt would see its own write.

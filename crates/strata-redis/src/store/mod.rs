@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
-use redis::{Cmd, RedisResult, Value};
+use redis::{Cmd, RedisResult, ToRedisArgs, Value};
 use strata_core::{
     Capabilities, CodecId, Entry, Error, ErrorKind, Explain, Health, Invalidation, Key, Namespace,
     Now, Pattern, Result, Selector, SetMode, SetOptions, SetOutcome, Store, StoreInfo, StoreStats,
@@ -28,7 +28,7 @@ use crate::keys::KeyLayout;
 use crate::retry::Idempotency;
 use crate::scripts;
 use crate::stats::{Counters, RedisStats};
-use crate::value::{ValueFormat, is_integer};
+use crate::value::{ValueFormat, Wire, is_integer};
 
 /// A [`Store`] on a standalone Redis server or a Redis Cluster.
 ///
@@ -433,24 +433,24 @@ impl RedisStore {
 
     /// The bytes stored for `value`: a plain integer (raw or JSON codec, no tags, no
     /// fingerprint) is written as is so INCRBY works on it; everything else in the envelope.
-    fn encode(
+    fn encode<'a>(
         &self,
         key: &Key,
-        value: &[u8],
+        value: &'a [u8],
         opts: &SetOptions,
         now: Timestamp,
-    ) -> Result<Vec<u8>> {
+    ) -> Result<Wire<'a>> {
         if matches!(opts.codec, CodecId::Raw | CodecId::Json)
             && opts.tags.is_empty()
             && opts.fingerprint.is_none()
             && opts.tti.is_none()
             && is_integer(value)
         {
-            return Ok(value.to_vec());
+            return Ok(Wire::Verbatim(value));
         }
         // With a fail-safe window the value lives on in Redis, stale, past its TTL.
         let (meta, _) = opts.meta(now, ttl_millis(opts.ttl).map(Duration::from_millis));
-        self.inner.format.encode(key, &meta, value)
+        self.inner.format.wire(key, meta, value)
     }
 
     /// The key's expiry in ms for `opts`: the TTL, or the time to idle when shorter (the key
@@ -476,9 +476,10 @@ impl RedisStore {
         Self::physical_ttl(opts).map(Ttl::millis)
     }
 
-    fn set_cmd(raw: &[u8], bytes: Vec<u8>, opts: &SetOptions) -> Cmd {
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(raw).arg(bytes);
+    fn set_cmd(key: impl ToRedisArgs, key_len: usize, value: &Wire<'_>, opts: &SetOptions) -> Cmd {
+        // Sized up front: SET, the key, the value, PX and its digits, NX or XX.
+        let mut cmd = Cmd::with_capacity(6, 3 + key_len + value.len() + 2 + 20 + 2);
+        cmd.arg("SET").arg(key).arg(value);
         if let Some(ms) = Self::px(opts) {
             cmd.arg("PX").arg(ms);
         }
@@ -497,22 +498,22 @@ impl RedisStore {
     /// What every single-key write does before its command: checks the options, encodes
     /// the value, and adds the key to its tag sets (membership first: a crash between the
     /// two leaves a harmless extra member, never an untracked tagged value). Returns the
-    /// Redis key and the bytes to write.
-    pub(crate) async fn prepare_write(
+    /// value to write.
+    pub(crate) async fn prepare_write<'a>(
         &self,
         key: &Key,
-        value: &[u8],
+        value: &'a [u8],
         opts: &SetOptions,
-    ) -> Result<(Vec<u8>, Vec<u8>)> {
+    ) -> Result<Wire<'a>> {
         Self::check_options(opts)?;
-        let bytes = self.encode(key, value, opts, self.now())?;
-        let raw = self.inner.layout.data_key(key);
+        let wire = self.encode(key, value, opts, self.now())?;
         if !opts.tags.is_empty() {
+            let raw = self.inner.layout.data_key(key);
             self.add_to_tags(&opts.tags, std::slice::from_ref(&raw), Self::tag_ttl(opts))
                 .await
                 .map_err(|e| e.with_key(key))?;
         }
-        Ok((raw, bytes))
+        Ok(wire)
     }
 
     pub(crate) fn check_options(opts: &SetOptions) -> Result<()> {
@@ -581,8 +582,8 @@ impl Store for RedisStore {
     }
 
     async fn get(&self, key: &Key) -> Result<Option<Entry>> {
-        let mut cmd = redis::cmd("GET");
-        cmd.arg(self.inner.layout.arg(key));
+        let mut cmd = Cmd::with_capacity(2, 3 + self.inner.layout.data_key_len(key));
+        cmd.arg("GET").arg(self.inner.layout.arg(key));
         let value = self
             .call("get", Idempotency::Idempotent, || {
                 self.inner.conn.query(&cmd)
@@ -608,7 +609,9 @@ impl Store for RedisStore {
             let routed: Vec<Routed> = groups
                 .iter()
                 .map(|members| {
-                    let mut cmd = redis::cmd("MGET");
+                    let len: usize = members.iter().map(|&i| raws[i].len()).sum();
+                    let mut cmd = Cmd::with_capacity(members.len() + 1, 4 + len);
+                    cmd.arg("MGET");
                     for &i in members {
                         cmd.arg(&raws[i]);
                     }
@@ -625,9 +628,13 @@ impl Store for RedisStore {
                 .await?;
             (groups, replies)
         } else {
-            let mut cmd = redis::cmd("MGET");
+            // Sized up front: the arguments grow no buffer.
+            let layout = &self.inner.layout;
+            let len: usize = keys.iter().map(|k| layout.data_key_len(k)).sum();
+            let mut cmd = Cmd::with_capacity(keys.len() + 1, 4 + len);
+            cmd.arg("MGET");
             for k in keys {
-                cmd.arg(self.inner.layout.arg(k));
+                cmd.arg(layout.arg(k));
             }
             let reply = self
                 .call("get_many", Idempotency::Idempotent, || {
@@ -667,8 +674,13 @@ impl Store for RedisStore {
     }
 
     async fn set(&self, key: &Key, value: Bytes, opts: SetOptions) -> Result<SetOutcome> {
-        let (raw, bytes) = self.prepare_write(key, &value, &opts).await?;
-        let cmd = Self::set_cmd(&raw, bytes, &opts);
+        let wire = self.prepare_write(key, &value, &opts).await?;
+        let cmd = Self::set_cmd(
+            self.inner.layout.arg(key),
+            self.inner.layout.data_key_len(key),
+            &wire,
+            &opts,
+        );
         let reply = match opts.mode {
             SetMode::Always => {
                 self.call("set", Idempotency::Idempotent, || {
@@ -701,9 +713,9 @@ impl Store for RedisStore {
         let now = self.now();
         let mut routed = Vec::with_capacity(items.len());
         for (key, value) in &items {
-            let bytes = self.encode(key, value, &opts, now)?;
+            let wire = self.encode(key, value, &opts, now)?;
             let raw = self.inner.layout.data_key(key);
-            let cmd = Self::set_cmd(&raw, bytes, &opts);
+            let cmd = Self::set_cmd(&raw[..], raw.len(), &wire, &opts);
             routed.push(Routed { key: raw, cmd });
         }
         if !opts.tags.is_empty() {
