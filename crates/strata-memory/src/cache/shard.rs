@@ -801,3 +801,16 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_free_slot_costs_no_tag() {
+        // The weight's niche marks a free slot: a slot is as large as its node (40 bytes
+        // for u64 keys and values, part of the bytes-per-entry figure).
+        assert_eq!(std::mem::size_of::<Node<u64, u64>>(), 40);
+        assert_eq!(std::mem::size_of::<Slot<u64, u64>>(), 40);
+    }
+}
