@@ -449,7 +449,7 @@ impl<S: Store> Store for AnalyticsStore<S> {
         // where this thread counts reads of the namespace it read last share one
         // thread-local value; the counters are in the read table the store holds; after the
         // lookup, one increment (no atomic read-modify-write on a stripe this thread owns:
-        // see metrics/stripe.rs). A hit touches no memory of the analytics but that
+        // see `strata_core::counters::ThreadStripe`). A hit touches no memory of the analytics but that
         // value and one counter line (the namespace table only when the thread reads
         // another namespace than last time). Instructions count here even when they touch
         // nothing: see docs/performance.md.

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use strata_core::counters::{ThreadStripe, stripes};
+use strata_core::counters::{ThreadStripe, striped_add, stripes};
 
 /// The hits and misses of one namespace on one stripe.
 #[derive(Default)]
@@ -22,16 +22,10 @@ pub(crate) struct Reads {
 
 impl Reads {
     /// Counts one read: a hit when it found a value, else a miss. `owned` says the calling
-    /// thread owns the stripe these counters are on: no other thread writes them, so a
-    /// relaxed load and store count exactly, without the atomic read-modify-write.
+    /// thread owns the stripe these counters are on (see [`striped_add`]).
     #[inline]
     fn count(&self, hit: bool, owned: bool) {
-        let c = if hit { &self.hits } else { &self.misses };
-        if owned {
-            c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
-        } else {
-            c.fetch_add(1, Ordering::Relaxed);
-        }
+        striped_add(if hit { &self.hits } else { &self.misses }, 1, owned);
     }
 }
 
@@ -88,7 +82,13 @@ impl ReadTable {
     /// lose counts (never memory safety).
     #[inline]
     pub(crate) fn count(&self, place: usize, hit: bool) {
-        self.lines[place / 8].0[place % 8].count(hit, place < self.shared_from);
+        self.at(place).count(hit, place < self.shared_from);
+    }
+
+    /// The counters at `place`.
+    #[inline]
+    fn at(&self, place: usize) -> &Reads {
+        &self.lines[place / 8].0[place % 8]
     }
 
     /// Where the calling thread counts reads of `column`.
@@ -100,8 +100,7 @@ impl ReadTable {
     /// `(hits, misses)` of `column` over every stripe.
     pub(crate) fn sum(&self, column: usize) -> (u64, u64) {
         (0..=self.shared).fold((0, 0), |(h, m), stripe| {
-            let place = self.place(stripe, column);
-            let r = &self.lines[place / 8].0[place % 8];
+            let r = self.at(self.place(stripe, column));
             (
                 h.wrapping_add(r.hits.load(Ordering::Relaxed)),
                 m.wrapping_add(r.misses.load(Ordering::Relaxed)),

@@ -27,4 +27,4 @@ mod thread_stripe;
 
 pub use namespace_map::NamespaceMap;
 pub use striped::{LocalStripe, Striped, StripedCounter};
-pub use thread_stripe::{ThreadStripe, stripes};
+pub use thread_stripe::{ThreadStripe, striped_add, stripes};

@@ -72,14 +72,7 @@ impl ThreadStripe {
     /// lose counts (never memory safety).
     #[inline]
     pub fn add(self, counter: &AtomicU64, n: u64) {
-        if self.owned {
-            counter.store(
-                counter.load(Ordering::Relaxed).wrapping_add(n),
-                Ordering::Relaxed,
-            );
-        } else {
-            counter.fetch_add(n, Ordering::Relaxed);
-        }
+        striped_add(counter, n, self.owned);
     }
 
     /// Runs `hook` on each thread that gives its stripe back (as it exits), before the
@@ -108,6 +101,22 @@ impl ThreadStripe {
             index: pool().len,
             owned: false,
         }
+    }
+}
+
+/// Adds `n` to `counter`, a counter on a stripe the calling thread owns (`owned`: a relaxed
+/// load and store, no atomic read-modify-write) or on the shared one (an atomic add). For a
+/// caller that remembers whether its place is owned instead of holding a [`ThreadStripe`]
+/// (the analytics read table); [`ThreadStripe::add`] is this with the thread's own stripe.
+#[inline]
+pub fn striped_add(counter: &AtomicU64, n: u64, owned: bool) {
+    if owned {
+        counter.store(
+            counter.load(Ordering::Relaxed).wrapping_add(n),
+            Ordering::Relaxed,
+        );
+    } else {
+        counter.fetch_add(n, Ordering::Relaxed);
     }
 }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
-use redis::{Cmd, RedisResult, ToRedisArgs, Value};
+use redis::{Cmd, RedisResult, Value};
 use strata_core::{
     Capabilities, CodecId, Entry, Error, ErrorKind, Explain, Health, Invalidation, Key, Namespace,
     Now, Pattern, Result, Selector, SetMode, SetOptions, SetOutcome, Store, StoreInfo, StoreStats,
@@ -476,10 +476,12 @@ impl RedisStore {
         Self::physical_ttl(opts).map(Ttl::millis)
     }
 
-    fn set_cmd(key: impl ToRedisArgs, key_len: usize, value: &Wire<'_>, opts: &SetOptions) -> Cmd {
+    fn set_cmd(&self, key: &Key, value: &Wire<'_>, opts: &SetOptions) -> Cmd {
+        let layout = &self.inner.layout;
         // Sized up front: SET, the key, the value, PX and its digits, NX or XX.
-        let mut cmd = Cmd::with_capacity(6, 3 + key_len + value.len() + 2 + 20 + 2);
-        cmd.arg("SET").arg(key).arg(value);
+        let len = 3 + layout.data_key_len(key) + value.len() + 2 + 20 + 2;
+        let mut cmd = Cmd::with_capacity(6, len);
+        cmd.arg("SET").arg(layout.arg(key)).arg(value);
         if let Some(ms) = Self::px(opts) {
             cmd.arg("PX").arg(ms);
         }
@@ -675,12 +677,7 @@ impl Store for RedisStore {
 
     async fn set(&self, key: &Key, value: Bytes, opts: SetOptions) -> Result<SetOutcome> {
         let wire = self.prepare_write(key, &value, &opts).await?;
-        let cmd = Self::set_cmd(
-            self.inner.layout.arg(key),
-            self.inner.layout.data_key_len(key),
-            &wire,
-            &opts,
-        );
+        let cmd = self.set_cmd(key, &wire, &opts);
         let reply = match opts.mode {
             SetMode::Always => {
                 self.call("set", Idempotency::Idempotent, || {
@@ -715,7 +712,7 @@ impl Store for RedisStore {
         for (key, value) in &items {
             let wire = self.encode(key, value, &opts, now)?;
             let raw = self.inner.layout.data_key(key);
-            let cmd = Self::set_cmd(&raw[..], raw.len(), &wire, &opts);
+            let cmd = self.set_cmd(key, &wire, &opts);
             routed.push(Routed { key: raw, cmd });
         }
         if !opts.tags.is_empty() {
