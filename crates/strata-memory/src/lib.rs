@@ -27,7 +27,7 @@
 //! assert_eq!(cache.get("session"), None); // expired entries are never returned
 //! # Ok::<(), strata_core::Error>(())
 //! ```
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 mod cache;
 mod store;

@@ -36,8 +36,14 @@ const REFERENCED: u8 = 0x10;
 /// Node flag: the node has a time to idle (see `Shard::idle`).
 const FLAG_TTI: u8 = 1;
 
-/// The protected segment's share of the main space.
-const PROTECTED_SHARE: f64 = 0.8;
+/// The protected segment's share of the main space: 4/5 (integers, so a write computes it
+/// without a float conversion).
+const PROTECTED_SHARE: (u64, u64) = (4, 5);
+/// The window's target size for a window of `share` of `capacity` entries: at least one.
+fn window_of(share: f64, capacity: u64) -> u64 {
+    ((share * capacity as f64) as u64).max(1)
+}
+
 /// How many referenced entries one eviction may pass over before it takes one anyway.
 const SECOND_CHANCES: usize = 64;
 
@@ -158,6 +164,9 @@ struct Adaptive {
     share: f64,
     /// The shard's share of the cache's entry limit (0: none; the current size is used).
     capacity: u64,
+    /// The window's target size for `share` of `capacity` (when `capacity` is not 0),
+    /// computed when the share changes rather than on every write.
+    window: u64,
     /// The entry most recently moved from the window to probation, not yet judged.
     candidate: u32,
 }
@@ -186,6 +195,10 @@ impl<K: Hash + Eq, V> Shard<K, V> {
             sketch: Sketch::new(INITIAL_SKETCH.min(capacity.max(64))),
             share: super::policy::tuner::SHARES[super::policy::tuner::INITIAL_SHARE],
             capacity,
+            window: window_of(
+                super::policy::tuner::SHARES[super::policy::tuner::INITIAL_SHARE],
+                capacity,
+            ),
             candidate: NIL,
         });
         Shard {
@@ -341,7 +354,10 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         let ttl = expiry.ttl_deadline.map_or(0, |t| t.as_nanos().max(1));
         let (deadline, flags) = match expiry.tti {
             None => {
-                self.idle.remove(&idx);
+                // `idle` holds exactly the nodes flagged FLAG_TTI: look it up only then.
+                if self.node(idx).flags & FLAG_TTI != 0 {
+                    self.idle.remove(&idx);
+                }
                 (ttl, 0)
             }
             Some(tti) => {
@@ -439,16 +455,13 @@ impl<K: Hash + Eq, V> Shard<K, V> {
     }
 
     /// The window's target size, in entries.
+    #[inline]
     fn window_target(&self) -> u64 {
-        let Some(a) = &self.adaptive else {
-            return u64::MAX;
-        };
-        let capacity = if a.capacity == 0 {
-            self.len
-        } else {
-            a.capacity
-        };
-        ((a.share * capacity as f64) as u64).max(1)
+        match &self.adaptive {
+            None => u64::MAX,
+            Some(a) if a.capacity == 0 => window_of(a.share, self.len),
+            Some(a) => a.window,
+        }
     }
 
     /// Moves the window's overflow to probation (adaptive policy), oldest first, giving
@@ -514,7 +527,9 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         if let Ok(entry) = self.table.find_entry(hash, |&i| i == idx) {
             entry.remove();
         }
-        self.idle.remove(&idx);
+        if self.node(idx).flags & FLAG_TTI != 0 {
+            self.idle.remove(&idx);
+        }
         let node = match std::mem::replace(&mut self.slab[idx as usize], Slot::Free) {
             Slot::Occupied(n) => n,
             Slot::Free => unreachable!("strata-memory: removing a free slab slot {idx}"),
@@ -571,8 +586,11 @@ impl<K: Hash + Eq, V> Shard<K, V> {
 
     /// Sets the window share the cache's tuner chose (adaptive policy).
     pub(crate) fn set_window_share(&mut self, share: f64) {
-        if let Some(a) = &mut self.adaptive {
+        if let Some(a) = &mut self.adaptive
+            && a.share != share
+        {
             a.share = share;
+            a.window = window_of(share, a.capacity);
         }
     }
 
@@ -709,7 +727,8 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         self.drain_window(protect);
         let window = self.lists[WINDOW].len;
         let main_target = self.len.saturating_sub(window);
-        let protected_target = (main_target as f64 * PROTECTED_SHARE) as u64;
+        let (num, den) = PROTECTED_SHARE;
+        let protected_target = main_target / den * num + main_target % den * num / den;
         // Keep the protected segment within its share: demote its oldest unreferenced
         // entries to probation.
         let mut guard = SECOND_CHANCES;

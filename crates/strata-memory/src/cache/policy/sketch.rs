@@ -24,6 +24,27 @@ fn mix(hash: u64) -> u64 {
     h ^ (h >> 29)
 }
 
+/// Nibbles of even position in a word (the low half of each byte).
+const EVEN: u64 = 0x0F0F_0F0F_0F0F_0F0F;
+
+/// `w` with `times` added to the nibbles at `slots`, each saturating at [`MAX_COUNT`]; the
+/// other nibbles unchanged. Branch-free: even and odd nibbles are added a byte apart (a sum
+/// of two nibbles fits a byte), and bytes that reached 16 are set to 15.
+#[inline]
+fn saturating_add_at(w: u64, slots: [u32; 4], times: u8) -> u64 {
+    let [a, b, c, d] = slots;
+    let mask = (0xF << (a * 4)) | (0xF << (b * 4)) | (0xF << (c * 4)) | (0xF << (d * 4));
+    let add = (u64::from(times.min(MAX_COUNT)) * 0x1111_1111_1111_1111) & mask;
+    let sel = w & mask;
+    let saturate = |x: u64| {
+        let full = ((x + 0x7070_7070_7070_7070) & 0x8080_8080_8080_8080) >> 7;
+        (x | (full * 0xF)) & EVEN
+    };
+    let low = saturate((sel & EVEN) + (add & EVEN));
+    let high = saturate(((sel >> 4) & EVEN) + ((add >> 4) & EVEN));
+    (w & !mask) | low | (high << 4)
+}
+
 impl Sketch {
     /// A sketch for a cache of `capacity` entries.
     pub(crate) fn new(capacity: u64) -> Self {
@@ -48,6 +69,7 @@ impl Sketch {
 
     /// The four nibble positions (0..16) in the word: counter i lives in nibbles 4i..4i+4
     /// and two high bits of the mix pick one of them.
+    #[inline]
     fn slots(mixed: u64) -> [u32; 4] {
         let bits = (mixed >> 56) as u32;
         [
@@ -59,41 +81,33 @@ impl Sketch {
     }
 
     /// The estimated frequency of `hash` (0..=15).
+    #[inline]
     pub(crate) fn estimate(&self, hash: u64) -> u8 {
         let mixed = mix(hash);
         let w = self.table[self.word(mixed)];
-        Self::slots(mixed)
-            .iter()
-            .map(|&s| ((w >> (s * 4)) & 0xF) as u8)
-            .min()
-            .unwrap_or(0)
+        let [a, b, c, d] = Self::slots(mixed);
+        let nibble = |s: u32| (w >> (s * 4)) & 0xF;
+        nibble(a).min(nibble(b)).min(nibble(c).min(nibble(d))) as u8
     }
 
     /// Records `times` events for `hash`; returns true when the sketch aged (halved).
+    #[inline]
     pub(crate) fn add(&mut self, hash: u64, times: u8) -> bool {
         if times == 0 {
             return false;
         }
         let mixed = mix(hash);
         let idx = self.word(mixed);
-        let mut w = self.table[idx];
-        let mut changed = false;
-        for s in Self::slots(mixed) {
-            let shift = s * 4;
-            let c = ((w >> shift) & 0xF) as u8;
-            let next = c.saturating_add(times).min(MAX_COUNT);
-            if next != c {
-                w = (w & !(0xF << shift)) | (u64::from(next) << shift);
-                changed = true;
-            }
+        let w = self.table[idx];
+        let next = saturating_add_at(w, Self::slots(mixed), times);
+        if next == w {
+            return false;
         }
-        self.table[idx] = w;
-        if changed {
-            self.additions += u64::from(times);
-            if self.additions >= self.sample_size {
-                self.age();
-                return true;
-            }
+        self.table[idx] = next;
+        self.additions += u64::from(times);
+        if self.additions >= self.sample_size {
+            self.age();
+            return true;
         }
         false
     }
@@ -111,6 +125,30 @@ impl Sketch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_word_update_matches_counting_one_nibble_at_a_time() {
+        let mut x = 0x0123_4567_89AB_CDEFu64;
+        for round in 0..20_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let slots = Sketch::slots(x.rotate_left(11));
+            let times = (round % 19) as u8;
+            let mut expected = x;
+            for s in slots {
+                let shift = s * 4;
+                let c = (x >> shift) & 0xF;
+                let n = (c + u64::from(times)).min(u64::from(MAX_COUNT));
+                expected = (expected & !(0xF << shift)) | (n << shift);
+            }
+            assert_eq!(
+                saturating_add_at(x, slots, times),
+                expected,
+                "{x:#x} {slots:?} +{times}"
+            );
+        }
+    }
 
     #[test]
     fn counts_and_saturates() {

@@ -1,0 +1,98 @@
+//! A bare loop of `Cache<u64, u64>` operations, Strata's or quick_cache's, for instruction
+//! counts under callgrind and quick timings:
+//! `cache-ops <get|insert> <strata|quick_cache> <operations>`.
+//!
+//! `get` reads the 50,000 keys of `memory.get_hit.*` in their shuffled order from a cache of
+//! 100,000 entries; `insert` writes fresh keys into a full cache of 50,000, every insert
+//! evicting one (the shape of `memory.insert.1t`). Prints nanoseconds per operation. Under
+//! callgrind, `--toggle-collect='cache_ops::run_*'` counts the loop alone.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use strata_benches::workload::{self, CAPACITY, FULL_CAPACITY, WORKING_SET, value_of};
+
+/// What the loop does: read `order` round and round, or insert fresh keys.
+#[derive(Clone, Copy)]
+enum Op {
+    Get,
+    Insert,
+}
+
+/// The first fresh key (beyond every key the cache was filled with).
+const FRESH: u64 = 1 << 40;
+
+#[inline(never)]
+fn run_strata(c: &strata_memory::Cache<u64, u64>, op: Op, order: &[u64], n: usize) -> u64 {
+    let mut sum = 0u64;
+    for i in 0..n {
+        match op {
+            Op::Get => sum += c.get(black_box(&order[i % order.len()])).unwrap_or(0),
+            Op::Insert => {
+                let k = workload::splitmix64(FRESH + i as u64);
+                c.insert(black_box(k), value_of(k)).expect("insert");
+            }
+        }
+    }
+    sum
+}
+
+#[inline(never)]
+fn run_quick_cache(c: &quick_cache::sync::Cache<u64, u64>, op: Op, order: &[u64], n: usize) -> u64 {
+    let mut sum = 0u64;
+    for i in 0..n {
+        match op {
+            Op::Get => sum += c.get(black_box(&order[i % order.len()])).unwrap_or(0),
+            Op::Insert => {
+                let k = workload::splitmix64(FRESH + i as u64);
+                c.insert(black_box(k), value_of(k));
+            }
+        }
+    }
+    sum
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let usage = "cache-ops <get|insert> <strata|quick_cache> <operations>";
+    let op = match args.next().as_deref() {
+        Some("get") => Op::Get,
+        Some("insert") => Op::Insert,
+        _ => panic!("usage: {usage}"),
+    };
+    let which = args.next().unwrap_or_else(|| panic!("usage: {usage}"));
+    let n: usize = args
+        .next()
+        .map_or(1_000_000, |n| n.parse().expect("a count"));
+    let keys = workload::keys(WORKING_SET);
+    let order = workload::shuffled(&keys, 0x5EED);
+    let capacity = match op {
+        Op::Get => CAPACITY,
+        Op::Insert => FULL_CAPACITY,
+    };
+    let start;
+    let sum = match which.as_str() {
+        "strata" => {
+            let c = strata_memory::Cache::builder()
+                .max_entries(capacity as u64)
+                .build()
+                .expect("a valid cache");
+            for &k in &keys {
+                c.insert(k, value_of(k)).expect("insert");
+            }
+            start = Instant::now();
+            run_strata(&c, op, &order, n)
+        }
+        "quick_cache" => {
+            let c = quick_cache::sync::Cache::new(capacity);
+            for &k in &keys {
+                c.insert(k, value_of(k));
+            }
+            start = Instant::now();
+            run_quick_cache(&c, op, &order, n)
+        }
+        other => panic!("unknown cache {other}: strata or quick_cache"),
+    };
+    let ns = start.elapsed().as_nanos() as f64 / n.max(1) as f64;
+    println!("{which}: {n} operations, {ns:.1} ns each (checksum {sum})");
+}
