@@ -27,7 +27,7 @@
 //! assert_eq!(cache.get("session"), None); // expired entries are never returned
 //! # Ok::<(), strata_core::Error>(())
 //! ```
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 mod cache;
 mod store;

@@ -55,14 +55,7 @@ impl<T> Striped<T> {
     /// The calling thread's stripe.
     #[inline]
     pub fn local(&self) -> LocalStripe<'_, T> {
-        self.of(ThreadStripe::current())
-    }
-
-    /// The calling thread's stripe, for a caller that already looked up the thread's
-    /// [`ThreadStripe`] (for another lookup of its own). `stripe` must be the calling
-    /// thread's: another thread's could lose counts (never memory safety).
-    #[inline]
-    pub fn of(&self, stripe: ThreadStripe) -> LocalStripe<'_, T> {
+        let stripe = ThreadStripe::current();
         // The table was sized by `stripes()`, which never changes: the index is in range.
         let index = stripe.index().min(self.cells.len() - 1);
         LocalStripe {

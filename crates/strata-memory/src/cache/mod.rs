@@ -2,7 +2,6 @@
 
 mod builder;
 mod counters;
-mod lock;
 mod policy;
 mod shard;
 
@@ -12,9 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteGuard};
 use hashbrown::DefaultHashBuilder;
-use lock::{ReadGuard, StripedLock, WriteGuard};
-use strata_core::counters::ThreadStripe;
+use std::sync::PoisonError;
 use strata_core::{
     Error, ErrorKind, EvictionCounts, EvictionReason, Result, SharedClock, Timestamp,
 };
@@ -103,37 +102,31 @@ pub struct CacheStats {
     pub evictions: EvictionCounts,
 }
 
-/// A shard on its own cache lines, behind a reader-striped lock (see [`lock`]): a reader
-/// locks only its own thread's stripe, so hits on different cores never write the same cache
-/// line; a writer locks every stripe.
+/// A shard on its own cache lines, behind a reader-sharded lock: a reader locks only its own
+/// thread's slice of the lock, so hits on different cores never write the same cache line (a
+/// plain `RwLock` made every hit write the shard's lock word, and two threads lost most of
+/// their throughput to it); a writer locks every slice.
 #[repr(align(128))]
 pub(crate) struct ShardCell<K, V> {
-    lock: StripedLock<Shard<K, V>>,
+    lock: ShardedLock<Shard<K, V>>,
 }
 
 impl<K: Hash + Eq, V> ShardCell<K, V> {
     pub(crate) fn new(shard: Shard<K, V>) -> Self {
         ShardCell {
-            lock: StripedLock::new(shard),
+            lock: ShardedLock::new(shard),
         }
     }
 
-    /// The shard for reading (the lock does not poison: a panic elsewhere, say in a
-    /// listener, does not stop the cache from serving).
-    #[inline]
-    fn read(&self) -> ReadGuard<'_, Shard<K, V>> {
-        self.lock.read()
+    /// The shard for reading; a lock poisoned by a panic elsewhere is taken anyway (a cache
+    /// keeps serving rather than failing every later call).
+    fn read(&self) -> ShardedLockReadGuard<'_, Shard<K, V>> {
+        self.lock.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// [`ShardCell::read`] for a caller that already holds its thread's stripe.
-    #[inline]
-    fn read_as(&self, me: ThreadStripe) -> ReadGuard<'_, Shard<K, V>> {
-        self.lock.read_as(me)
-    }
-
-    /// The shard for writing.
-    fn write(&self) -> WriteGuard<'_, Shard<K, V>> {
-        self.lock.write()
+    /// The shard for writing; recovered from poison like [`ShardCell::read`].
+    fn write(&self) -> ShardedLockWriteGuard<'_, Shard<K, V>> {
+        self.lock.write().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -261,17 +254,23 @@ where
 
     /// Applies a shard's change in size to the global totals.
     fn account(&self, before: (u64, u64), after: (u64, u64)) {
-        // A write that evicted as much as it added (the steady state of a full cache)
-        // changes nothing: skip the atomic writes to lines every core shares.
-        for (total, (b, a)) in [
-            (&self.inner.entries, (before.0, after.0)),
-            (&self.inner.weight, (before.1, after.1)),
-        ] {
-            if a > b {
-                total.fetch_add(a - b, Ordering::Relaxed);
-            } else if a < b {
-                total.fetch_sub(b - a, Ordering::Relaxed);
-            }
+        if after.0 >= before.0 {
+            self.inner
+                .entries
+                .fetch_add(after.0 - before.0, Ordering::Relaxed);
+        } else {
+            self.inner
+                .entries
+                .fetch_sub(before.0 - after.0, Ordering::Relaxed);
+        }
+        if after.1 >= before.1 {
+            self.inner
+                .weight
+                .fetch_add(after.1 - before.1, Ordering::Relaxed);
+        } else {
+            self.inner
+                .weight
+                .fetch_sub(before.1 - after.1, Ordering::Relaxed);
         }
     }
 
@@ -328,16 +327,14 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.hash(key);
-        // The thread's stripe, looked up once for the shard's lock and the hit counters.
-        let me = ThreadStripe::current();
         let cell = self.shard_of(hash);
         if let Some(s) = &self.inner.sampler {
             s.record(hash);
         }
         {
-            let shard = cell.read_as(me);
+            let shard = cell.read();
             let Some(idx) = shard.find(hash, key) else {
-                self.inner.counters.miss(me);
+                self.inner.counters.miss();
                 return None;
             };
             let node = shard.get_node(idx);
@@ -345,12 +342,12 @@ where
             if now.is_none_or(|now| !node.is_expired(now)) {
                 if !shard.hits_reorder() {
                     shard.touch_shared(idx, now);
-                    self.inner.counters.hit(me);
+                    self.inner.counters.hit();
                     return Some(node.value.clone());
                 }
             } else {
                 drop(shard);
-                self.inner.counters.miss(me);
+                self.inner.counters.miss();
                 self.remove_expired(hash, key);
                 return None;
             }
@@ -358,18 +355,18 @@ where
         // Policies whose hits reorder: the exclusive lock.
         let mut shard = cell.write();
         let Some(idx) = shard.find(hash, key) else {
-            self.inner.counters.miss(me);
+            self.inner.counters.miss();
             return None;
         };
         let now = shard.get_node(idx).has_deadline().then(|| self.now());
         if now.is_some_and(|now| shard.get_node(idx).is_expired(now)) {
             drop(shard);
-            self.inner.counters.miss(me);
+            self.inner.counters.miss();
             self.remove_expired(hash, key);
             return None;
         }
         shard.touch_exclusive(idx, now);
-        self.inner.counters.hit(me);
+        self.inner.counters.hit();
         Some(shard.get_node(idx).value.clone())
     }
 
