@@ -5,7 +5,7 @@
 //! `get` reads the 50,000 keys of `memory.get_hit.*` in their shuffled order from a cache of
 //! 100,000 entries; `insert` writes fresh keys into a full cache of 50,000, every insert
 //! evicting one (the shape of `memory.insert.1t`). Prints nanoseconds per operation. Under
-//! callgrind, `--toggle-collect='cache_ops::run_*'` counts the loop alone.
+//! callgrind, `--toggle-collect='cache_ops::run*'` counts the loop alone.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -22,30 +22,22 @@ enum Op {
 /// The first fresh key (beyond every key the cache was filled with).
 const FRESH: u64 = 1 << 40;
 
+/// The loop: `get` reads `order` round and round, `insert` writes fresh keys.
 #[inline(never)]
-fn run_strata(c: &strata_memory::Cache<u64, u64>, op: Op, order: &[u64], n: usize) -> u64 {
+fn run(
+    get: impl Fn(&u64) -> Option<u64>,
+    insert: impl Fn(u64, u64),
+    op: Op,
+    order: &[u64],
+    n: usize,
+) -> u64 {
     let mut sum = 0u64;
     for i in 0..n {
         match op {
-            Op::Get => sum += c.get(black_box(&order[i % order.len()])).unwrap_or(0),
+            Op::Get => sum += get(black_box(&order[i % order.len()])).unwrap_or(0),
             Op::Insert => {
                 let k = workload::splitmix64(FRESH + i as u64);
-                c.insert(black_box(k), value_of(k)).expect("insert");
-            }
-        }
-    }
-    sum
-}
-
-#[inline(never)]
-fn run_quick_cache(c: &quick_cache::sync::Cache<u64, u64>, op: Op, order: &[u64], n: usize) -> u64 {
-    let mut sum = 0u64;
-    for i in 0..n {
-        match op {
-            Op::Get => sum += c.get(black_box(&order[i % order.len()])).unwrap_or(0),
-            Op::Insert => {
-                let k = workload::splitmix64(FRESH + i as u64);
-                c.insert(black_box(k), value_of(k));
+                insert(black_box(k), value_of(k));
             }
         }
     }
@@ -81,7 +73,13 @@ fn main() {
                 c.insert(k, value_of(k)).expect("insert");
             }
             start = Instant::now();
-            run_strata(&c, op, &order, n)
+            run(
+                |k| c.get(k),
+                |k, v| c.insert(k, v).expect("insert"),
+                op,
+                &order,
+                n,
+            )
         }
         "quick_cache" => {
             let c = quick_cache::sync::Cache::new(capacity);
@@ -89,7 +87,7 @@ fn main() {
                 c.insert(k, value_of(k));
             }
             start = Instant::now();
-            run_quick_cache(&c, op, &order, n)
+            run(|k| c.get(k), |k, v| c.insert(k, v), op, &order, n)
         }
         other => panic!("unknown cache {other}: strata or quick_cache"),
     };
