@@ -254,23 +254,17 @@ where
 
     /// Applies a shard's change in size to the global totals.
     fn account(&self, before: (u64, u64), after: (u64, u64)) {
-        if after.0 >= before.0 {
-            self.inner
-                .entries
-                .fetch_add(after.0 - before.0, Ordering::Relaxed);
-        } else {
-            self.inner
-                .entries
-                .fetch_sub(before.0 - after.0, Ordering::Relaxed);
-        }
-        if after.1 >= before.1 {
-            self.inner
-                .weight
-                .fetch_add(after.1 - before.1, Ordering::Relaxed);
-        } else {
-            self.inner
-                .weight
-                .fetch_sub(before.1 - after.1, Ordering::Relaxed);
+        // A write that evicted as much as it added (the steady state of a full cache)
+        // changes nothing: skip the atomic writes to lines every core shares.
+        for (total, (b, a)) in [
+            (&self.inner.entries, (before.0, after.0)),
+            (&self.inner.weight, (before.1, after.1)),
+        ] {
+            if a > b {
+                total.fetch_add(a - b, Ordering::Relaxed);
+            } else if a < b {
+                total.fetch_sub(b - a, Ordering::Relaxed);
+            }
         }
     }
 
