@@ -39,11 +39,6 @@ const FLAG_TTI: u8 = 1;
 /// The protected segment's share of the main space: 4/5 (integers, so a write computes it
 /// without a float conversion).
 const PROTECTED_SHARE: (u64, u64) = (4, 5);
-/// The window's target size for a window of `share` of `capacity` entries: at least one.
-fn window_of(share: f64, capacity: u64) -> u64 {
-    ((share * capacity as f64) as u64).max(1)
-}
-
 /// How many referenced entries one eviction may pass over before it takes one anyway.
 const SECOND_CHANCES: usize = 64;
 
@@ -195,7 +190,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
             sketch: Sketch::new(INITIAL_SKETCH.min(capacity.max(64))),
             share: super::policy::tuner::SHARES[super::policy::tuner::INITIAL_SHARE],
             capacity,
-            window: window_of(
+            window: Self::window_of(
                 super::policy::tuner::SHARES[super::policy::tuner::INITIAL_SHARE],
                 capacity,
             ),
@@ -349,15 +344,20 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         }
     }
 
+    /// Drops the time-to-idle data of `idx`. `idle` holds exactly the nodes flagged
+    /// `FLAG_TTI`, so the map is looked up only for them (most entries have none).
+    fn forget_idle(&mut self, idx: u32) {
+        if self.node(idx).flags & FLAG_TTI != 0 {
+            self.idle.remove(&idx);
+        }
+    }
+
     /// Sets the expiry of `idx` (not yet indexed, or just unindexed) and indexes it.
     fn apply_expiry(&mut self, idx: u32, expiry: Expiry, now: &impl Fn() -> Timestamp) {
         let ttl = expiry.ttl_deadline.map_or(0, |t| t.as_nanos().max(1));
         let (deadline, flags) = match expiry.tti {
             None => {
-                // `idle` holds exactly the nodes flagged FLAG_TTI: look it up only then.
-                if self.node(idx).flags & FLAG_TTI != 0 {
-                    self.idle.remove(&idx);
-                }
+                self.forget_idle(idx);
                 (ttl, 0)
             }
             Some(tti) => {
@@ -454,12 +454,17 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         idx
     }
 
+    /// The window's target size for a window of `share` of `capacity` entries: at least one.
+    fn window_of(share: f64, capacity: u64) -> u64 {
+        ((share * capacity as f64) as u64).max(1)
+    }
+
     /// The window's target size, in entries.
     #[inline]
     fn window_target(&self) -> u64 {
         match &self.adaptive {
             None => u64::MAX,
-            Some(a) if a.capacity == 0 => window_of(a.share, self.len),
+            Some(a) if a.capacity == 0 => Self::window_of(a.share, self.len),
             Some(a) => a.window,
         }
     }
@@ -527,9 +532,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         if let Ok(entry) = self.table.find_entry(hash, |&i| i == idx) {
             entry.remove();
         }
-        if self.node(idx).flags & FLAG_TTI != 0 {
-            self.idle.remove(&idx);
-        }
+        self.forget_idle(idx);
         let node = match std::mem::replace(&mut self.slab[idx as usize], Slot::Free) {
             Slot::Occupied(n) => n,
             Slot::Free => unreachable!("strata-memory: removing a free slab slot {idx}"),
@@ -590,7 +593,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
             && a.share != share
         {
             a.share = share;
-            a.window = window_of(share, a.capacity);
+            a.window = Self::window_of(share, a.capacity);
         }
     }
 
