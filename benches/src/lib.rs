@@ -8,6 +8,8 @@
 //!   `STRATA_RECORD {json}` line per [`Record`] for `cargo xtask bench` to collect.
 //! - [`workload`]: key sets, pre-shuffled orders and the loops every contender runs.
 //! - [`passthrough`]: a do-nothing [`strata_core::Layer`], to measure what a layer costs.
+//! - [`trace`] and [`synthetic`]: the pages `cargo xtask sim` replays, from trace files or
+//!   generated.
 //!
 //! See `benches/README.md` for how to add a record.
 #![forbid(unsafe_code)]
@@ -16,6 +18,7 @@ pub mod contract;
 pub mod passthrough;
 pub mod record;
 pub mod runner;
+pub mod synthetic;
 pub mod trace;
 pub mod workload;
 

@@ -21,7 +21,9 @@ cargo xtask sim --trace PATH[,PATH..] --sizes N[,N..] [--policies LIST] [--threa
   `.lis` or zstd `.lis.zst`): for every page `get`, on a miss `insert`. Prints hit ratios as
   they come and a summary per (trace, size); exits with strata-sim's exit code.
 
-  --trace PATH,..   trace files; repeat `--trace .. --sizes ..` to give traces their own sizes
+  --trace PATH,..   trace files; repeat `--trace .. --sizes ..` to give traces their own sizes.
+                    `synthetic:NAME` is a generated workload instead of a file (loop, shift,
+                    scan, phases: see benches/src/synthetic.rs), named `synthetic-NAME`
   --sizes N,..      cache sizes in entries (for the `--trace` lists before it without sizes;
                     traces after the last `--sizes` take that one)
   --policies LIST   comma-separated, default all: strata (the default policy), strata-lru,
@@ -35,6 +37,10 @@ cargo xtask sim --trace PATH[,PATH..] --sizes N[,N..] [--policies LIST] [--threa
 
   Example: cargo xtask sim --trace shared/traces/OLTP.lis.zst --sizes 1000,2000,5000 \\
              --policies lru,strata,opt";
+
+/// What names a generated workload instead of a file in `--trace` (strata-sim checks the
+/// name).
+const SYNTHETIC: &str = "synthetic:";
 
 /// The policy names strata-sim knows (kept in step with its `PolicyName`).
 const POLICIES: &[&str] = &[
@@ -182,10 +188,16 @@ fn parse(args: &[String], cwd: &Path) -> Result<SimArgs, String> {
                 saw_trace = true;
                 let paths: Vec<String> = items(flag, &value)?
                     .into_iter()
-                    .map(|p| absolute(cwd, p))
+                    .map(|p| {
+                        if p.starts_with(SYNTHETIC) {
+                            p.to_owned()
+                        } else {
+                            absolute(cwd, p)
+                        }
+                    })
                     .collect();
                 for p in &paths {
-                    if !Path::new(p).is_file() {
+                    if !p.starts_with(SYNTHETIC) && !Path::new(p).is_file() {
                         return Err(bad(format!("`--trace`: no such file `{p}`")));
                     }
                 }
@@ -305,6 +317,16 @@ mod tests {
         assert!(err(&["--sizes", "1"]).starts_with("`--trace` is required"));
         assert!(err(&["--trace", "A.lis"]).starts_with("`--sizes` is required"));
         assert!(err(&["--trace", "C.lis", "--sizes", "1"]).starts_with("`--trace`: no such file"));
+        // Generated workloads pass through as they are (strata-sim checks their names).
+        match parse_in(cwd, &["--trace", "synthetic:loop,A.lis", "--sizes", "5"]) {
+            Ok(SimArgs::Run(args)) => {
+                assert_eq!(
+                    args[1],
+                    format!("synthetic:loop,{}", cwd.join("A.lis").display())
+                )
+            }
+            other => panic!("{other:?}"),
+        }
         assert!(
             err(&["--trace", "A.lis", "--sizes", "1,0"])
                 .starts_with("`--sizes`: `0` is not a positive integer")

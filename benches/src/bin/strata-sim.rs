@@ -20,10 +20,12 @@ mod replay;
 #[path = "sim/report.rs"]
 mod report;
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use strata_benches::synthetic;
 use strata_benches::trace::{self, CITATION};
 
 use crate::args::{Args, Command, USAGE};
@@ -79,13 +81,44 @@ fn progress(len: u64, message: String) -> ProgressBar {
     bar
 }
 
+/// What the results call the trace at `path` (a file's stem, or `synthetic-NAME`).
+fn trace_name(path: &Path) -> String {
+    match path.to_str().and_then(synthetic::name_in) {
+        Some(name) => synthetic::trace_name(name),
+        None => trace::stem(path),
+    }
+}
+
+/// The pages of the trace at `path`: a file's, or a generated workload's (`synthetic:NAME`).
+fn load(path: &Path) -> Result<Vec<u64>, String> {
+    match path.to_str().and_then(synthetic::name_in) {
+        Some(name) => synthetic::generate(name),
+        None => trace::load(path).map_err(|e| e.to_string()),
+    }
+}
+
+/// Where the replayed pages come from, for the output: the traces' citation (whoever
+/// publishes results from them must cite the paper), the generated workloads, or both.
+fn source(traces: &[(PathBuf, Vec<u64>)]) -> String {
+    let generated = traces
+        .iter()
+        .filter(|(p, _)| p.to_str().and_then(synthetic::name_in).is_some())
+        .count();
+    const GENERATED: &str = "generated workloads (benches/src/synthetic.rs)";
+    match (generated, traces.len() - generated) {
+        (0, _) => format!("traces from {CITATION}"),
+        (_, 0) => GENERATED.to_owned(),
+        _ => format!("traces from {CITATION}; synthetic-*: {GENERATED}"),
+    }
+}
+
 /// Runs every trace × size × policy, one replay at a time.
 fn run(args: &Args) -> Result<(), String> {
     let moka_sync = moka_sync_every()?;
     let started = Instant::now();
     let mut names: Vec<String> = Vec::new();
     for (path, _) in &args.traces {
-        let name = trace::stem(path);
+        let name = trace_name(path);
         if names.contains(&name) {
             return Err(format!(
                 "two traces are named `{name}` (the file stem names a trace in the results)"
@@ -102,7 +135,8 @@ fn run(args: &Args) -> Result<(), String> {
         }
     }
 
-    println!("Hit ratios on traces from {CITATION}.");
+    let source = source(&args.traces);
+    println!("Hit ratios on {source}.");
     println!(
         "Replay: get, insert on a miss; {} thread(s){}; moka runs its pending tasks every {} \
          insert(s) per thread.",
@@ -120,7 +154,7 @@ fn run(args: &Args) -> Result<(), String> {
     let mut rows: Vec<Row> = Vec::new();
     for ((path, sizes), name) in args.traces.iter().zip(&names) {
         let trace_started = Instant::now();
-        let pages = trace::load(path).map_err(|e| e.to_string())?;
+        let pages = load(path)?;
         let requests = pages.len() as u64;
         eprintln!(
             "{name}: {requests} requests read in {:.1} s",
@@ -176,10 +210,10 @@ fn run(args: &Args) -> Result<(), String> {
     }
 
     println!();
-    println!("Summary: hit % and strata's lead in points (traces from {CITATION})");
+    println!("Summary: hit % and strata's lead in points ({source})");
     print!("{}", report::summary(&rows));
     if let Some(path) = &args.plot {
-        plot::draw(path, &rows, args.threads, CITATION)?;
+        plot::draw(path, &rows, args.threads, &source)?;
         println!("plot written to {}", path.display());
     }
     for (flag, path) in [("json", &args.json), ("csv", &args.csv)] {

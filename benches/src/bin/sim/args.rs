@@ -13,7 +13,9 @@ strata-sim --trace PATH[,PATH..] --sizes N[,N..] [--policies LIST] [--threads N]
   `.lis` or zstd `.lis.zst`) against every policy at every size: for each page `get`, on a
   miss `insert`. Prints a table as results come and a summary per (trace, size).
 
-  --trace PATH,..   trace files; repeat `--trace .. --sizes ..` to give traces their own sizes
+  --trace PATH,..   trace files; repeat `--trace .. --sizes ..` to give traces their own sizes.
+                    `synthetic:NAME` is a generated workload instead of a file (loop, shift,
+                    scan, phases: see benches/src/synthetic.rs), named `synthetic-NAME`
   --sizes N,..      cache sizes in entries; applies to the `--trace` lists before it that have
                     no sizes yet (traces after the last `--sizes` take that one)
   --policies LIST   comma-separated, default all: strata (the default policy), strata-lru,

@@ -58,7 +58,8 @@ fn trim(v: f64) -> String {
     s.strip_suffix(".0").map(str::to_owned).unwrap_or(s)
 }
 
-/// Draws `rows` to `path` (a PNG). `citation` goes under the panels.
+/// Draws `rows` to `path` (a PNG). `citation` (where the pages come from) goes under the
+/// panels.
 pub(crate) fn draw(
     path: &Path,
     rows: &[Row],
@@ -131,7 +132,10 @@ pub(crate) fn draw(
         x += item_width;
     }
     let footer_style = TextStyle::from(("sans-serif", 15)).color(&BLACK);
-    let text = format!("Traces from {citation}.");
+    let mut text = format!("{citation}.");
+    if let Some(first) = text.get(..1) {
+        text = first.to_uppercase() + &text[1..];
+    }
     let mut lines: Vec<String> = Vec::new();
     for word in text.split(' ') {
         let candidate = match lines.last() {
