@@ -439,42 +439,38 @@ mod tests {
         );
     }
 
-    #[test]
-    fn recency_workload_prefers_a_large_window() {
-        // Keys reused once, at a distance a bit under the capacity: LRU-friendly, and the
-        // frequency filter turns the second use away unless the window is large.
+    /// The share a tuner for 1,000 entries picks after `requests` in which each key comes
+    /// once and again `distance` keys later (so about twice `distance` others in between).
+    fn share_for_keys_coming_back(distance: u64, requests: u64) -> f64 {
         let mut t = Tuner::new(1_000);
-        for k in 0..200_000u64 {
+        for k in 0..requests {
             let key = if k.is_multiple_of(2) {
                 k / 2
             } else {
-                (k / 2).saturating_sub(300)
+                (k / 2).saturating_sub(distance)
             };
             let h = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
             if t.samples(h) {
                 t.access(h);
             }
         }
-        assert!(t.share() >= 0.2, "chose {}", t.share());
+        t.share()
+    }
+
+    #[test]
+    fn recency_workload_prefers_a_large_window() {
+        // Keys reused once, at a distance a bit under the capacity: LRU-friendly, and the
+        // frequency filter turns the second use away unless the window is large.
+        let share = share_for_keys_coming_back(300, 200_000);
+        assert!(share >= 0.2, "chose {share}");
     }
 
     #[test]
     fn pure_recency_beyond_an_80_percent_window_picks_a_larger_one() {
         // Each key comes back once, after about 880 others: only a window of 90 % or more of
         // the 1,000 entries keeps it (a frequency filter turns every second use away).
-        let mut t = Tuner::new(1_000);
-        for k in 0..400_000u64 {
-            let key = if k.is_multiple_of(2) {
-                k / 2
-            } else {
-                (k / 2).saturating_sub(440)
-            };
-            let h = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            if t.samples(h) {
-                t.access(h);
-            }
-        }
-        assert!(t.share() >= 0.9, "chose {}", t.share());
+        let share = share_for_keys_coming_back(440, 400_000);
+        assert!(share >= 0.9, "chose {share}");
     }
 
     #[test]
