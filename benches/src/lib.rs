@@ -7,6 +7,8 @@
 //!   interleave Strata and its peers, reads criterion's estimates back, and prints one
 //!   `STRATA_RECORD {json}` line per [`Record`] for `cargo xtask bench` to collect.
 //! - [`workload`]: key sets, pre-shuffled orders and the loops every contender runs.
+//! - [`paired`]: the ratio of two operations' times from short batches run in alternation
+//!   (the layer-overhead records).
 //! - [`passthrough`]: a do-nothing [`strata_core::Layer`], to measure what a layer costs.
 //! - [`trace`] and [`synthetic`]: the pages `cargo xtask sim` replays, from trace files or
 //!   generated.
@@ -15,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 pub mod contract;
+pub mod paired;
 pub mod passthrough;
 pub mod record;
 pub mod runner;
