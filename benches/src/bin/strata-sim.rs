@@ -81,9 +81,14 @@ fn progress(len: u64, message: String) -> ProgressBar {
     bar
 }
 
+/// The generated workload `path` names (`synthetic:NAME`), if it names one.
+fn generated(path: &Path) -> Option<&str> {
+    path.to_str().and_then(synthetic::name_in)
+}
+
 /// What the results call the trace at `path` (a file's stem, or `synthetic-NAME`).
 fn trace_name(path: &Path) -> String {
-    match path.to_str().and_then(synthetic::name_in) {
+    match generated(path) {
         Some(name) => synthetic::trace_name(name),
         None => trace::stem(path),
     }
@@ -91,7 +96,7 @@ fn trace_name(path: &Path) -> String {
 
 /// The pages of the trace at `path`: a file's, or a generated workload's (`synthetic:NAME`).
 fn load(path: &Path) -> Result<Vec<u64>, String> {
-    match path.to_str().and_then(synthetic::name_in) {
+    match generated(path) {
         Some(name) => synthetic::generate(name),
         None => trace::load(path).map_err(|e| e.to_string()),
     }
@@ -102,7 +107,7 @@ fn load(path: &Path) -> Result<Vec<u64>, String> {
 fn source(traces: &[(PathBuf, Vec<u64>)]) -> String {
     let generated = traces
         .iter()
-        .filter(|(p, _)| p.to_str().and_then(synthetic::name_in).is_some())
+        .filter(|(p, _)| generated(p).is_some())
         .count();
     const GENERATED: &str = "generated workloads (benches/src/synthetic.rs)";
     match (generated, traces.len() - generated) {
