@@ -13,9 +13,9 @@ use std::sync::Arc;
 use futures_util::FutureExt;
 use serde::{Deserialize, Serialize};
 use strata_analytics::AnalyticsLayer;
-use strata_benches::paired::{self, one_at_a_time};
+use strata_benches::paired;
 use strata_benches::workload::{
-    self, CAPACITY, WORKING_SET, assert_all_hit, cycle, filled_memory_store,
+    self, CAPACITY, WORKING_SET, assert_all_hit, cycle, filled_memory_store, one_at_a_time,
 };
 use strata_benches::{Contender, PassThrough, Record, Runner, Settings};
 use strata_core::{Key, Now, SharedStore, Store, StoreExt};

@@ -11,7 +11,8 @@
 //! hits both sides alike and divides out.
 //!
 //! ```
-//! use strata_benches::paired::{self, one_at_a_time};
+//! use strata_benches::paired;
+//! use strata_benches::workload::one_at_a_time;
 //! let keys: Vec<u64> = (0..100).collect();
 //! let m = paired::measure(
 //!     5,
@@ -23,8 +24,9 @@
 //! assert!(m.median_ratio() > 0.0);
 //! ```
 
-use std::hint::black_box;
 use std::time::Instant;
+
+use crate::runner::median;
 
 /// Pairs run and thrown away before the measured ones (caches, branch predictors, clock).
 const WARM_UP_PAIRS: usize = 3;
@@ -43,7 +45,7 @@ pub struct Paired {
 impl Paired {
     /// The median of the per-pair ratios: the record's figure.
     pub fn median_ratio(&self) -> f64 {
-        quantile(&self.ratios, 0.5)
+        median(&self.ratios)
     }
 
     /// The `q` quantile (0 to 1) of the per-pair ratios, to show their spread.
@@ -53,31 +55,7 @@ impl Paired {
 
     /// The median nanoseconds per operation of `a` and of `b`.
     pub fn median_ns(&self) -> (f64, f64) {
-        (quantile(&self.a_ns, 0.5), quantile(&self.b_ns, 0.5))
-    }
-}
-
-/// An operation on the keys of `order`, one key per call, in order from `start`, wrapping
-/// around (what [`crate::workload::cycle`] does for criterion). Give the two sides of a
-/// [`measure`] starts half the order apart: at the same start, the second batch of each pair
-/// would read the keys the first one just brought into the CPU's caches.
-///
-/// # Panics
-/// When `order` is empty.
-pub fn one_at_a_time<'a, K, R>(
-    order: &'a [K],
-    start: usize,
-    mut op: impl FnMut(&K) -> R + 'a,
-) -> impl FnMut() + 'a {
-    assert!(!order.is_empty(), "an empty key order");
-    let mut pos = start % order.len();
-    move || {
-        let key = &order[pos];
-        pos += 1;
-        if pos == order.len() {
-            pos = 0;
-        }
-        black_box(op(black_box(key)));
+        (median(&self.a_ns), median(&self.b_ns))
     }
 }
 
@@ -135,7 +113,9 @@ fn quantile(values: &[f64], q: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workload::one_at_a_time;
     use std::cell::Cell;
+    use std::hint::black_box;
 
     #[test]
     fn alternates_and_counts_every_call() {

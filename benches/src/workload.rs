@@ -66,19 +66,33 @@ pub fn assert_all_hit<K: std::fmt::Debug>(
 /// wrapping around.
 pub fn cycle<'a, K, R>(
     order: &'a [K],
-    mut op: impl FnMut(&K) -> R + 'a,
+    op: impl FnMut(&K) -> R + 'a,
 ) -> impl FnMut(&mut Bencher<'_>) + 'a {
+    let mut next = one_at_a_time(order, 0, op);
+    move |b| b.iter(&mut next)
+}
+
+/// `op` on the keys of `order`, one key per call, in order from `start`, wrapping around:
+/// the loop of [`cycle`], and of each side of a [`crate::paired::measure`] (give the two
+/// sides starts half the order apart: at the same start, the second batch of each pair would
+/// read the keys the first one just brought into the CPU's caches).
+///
+/// # Panics
+/// When `order` is empty.
+pub fn one_at_a_time<'a, K, R>(
+    order: &'a [K],
+    start: usize,
+    mut op: impl FnMut(&K) -> R + 'a,
+) -> impl FnMut() + 'a {
     assert!(!order.is_empty(), "an empty key order");
-    let mut pos = 0;
-    move |b| {
-        b.iter(|| {
-            let key = &order[pos];
-            pos += 1;
-            if pos == order.len() {
-                pos = 0;
-            }
-            op(black_box(key))
-        })
+    let mut pos = start % order.len();
+    move || {
+        let key = &order[pos];
+        pos += 1;
+        if pos == order.len() {
+            pos = 0;
+        }
+        black_box(op(black_box(key)));
     }
 }
 
