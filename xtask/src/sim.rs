@@ -186,20 +186,17 @@ fn parse(args: &[String], cwd: &Path) -> Result<SimArgs, String> {
         let value = match flag {
             "--trace" => {
                 saw_trace = true;
-                let paths: Vec<String> = items(flag, &value)?
-                    .into_iter()
-                    .map(|p| {
-                        if p.starts_with(SYNTHETIC) {
-                            p.to_owned()
-                        } else {
-                            absolute(cwd, p)
-                        }
-                    })
-                    .collect();
-                for p in &paths {
-                    if !p.starts_with(SYNTHETIC) && !Path::new(p).is_file() {
+                let mut paths: Vec<String> = Vec::new();
+                for p in items(flag, &value)? {
+                    if p.starts_with(SYNTHETIC) {
+                        paths.push(p.to_owned());
+                        continue;
+                    }
+                    let p = absolute(cwd, p);
+                    if !Path::new(&p).is_file() {
                         return Err(bad(format!("`--trace`: no such file `{p}`")));
                     }
+                    paths.push(p);
                 }
                 paths.join(",")
             }
