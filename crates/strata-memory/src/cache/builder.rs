@@ -102,7 +102,7 @@ where
         self
     }
 
-    /// The eviction policy (LRU by default).
+    /// The eviction policy ([`EvictionPolicy::Adaptive`] by default).
     pub fn eviction_policy(mut self, policy: EvictionPolicy) -> Self {
         self.policy = policy;
         self

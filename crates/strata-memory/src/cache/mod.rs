@@ -204,7 +204,7 @@ where
     K: Hash + Eq + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
-    /// A builder with no limits, LRU eviction and the system clock.
+    /// A builder with no limits, the adaptive eviction policy and the system clock.
     pub fn builder() -> CacheBuilder<K, V> {
         CacheBuilder::new()
     }

@@ -4,6 +4,7 @@
 //! sizes its window); the shard (`shard.rs`) holds the mechanism: lists, slab and index.
 
 pub(crate) mod sketch;
+mod trial;
 pub(crate) mod tuner;
 
 use std::fmt;

@@ -1,0 +1,134 @@
+//! A trial cache: the real shard's code, run over the tuner's sampled key hashes.
+//!
+//! The tuner's mini caches (`tuner.rs`) are a reference W-TinyLFU, each at one fixed window
+//! share. They rank the shares, but they never change share, so they cannot show what a
+//! change costs the real cache: a growing window evicts main entries without a duel, a
+//! shrinking one lets window entries into main unfiltered, and the frequency-ordered main
+//! space that was lost takes many periods to rebuild. A trial runs the shard itself (the
+//! same lists, sketch, second chances and duel as the cache), so when its share moves, it
+//! pays what the cache would pay.
+
+use std::num::NonZeroU64;
+
+use strata_core::Timestamp;
+
+use super::EvictionPolicy;
+use crate::cache::shard::{Expiry, Shard};
+
+/// A shard of `capacity` key hashes (no values, no expiry) under the adaptive policy.
+pub(crate) struct Trial {
+    shard: Shard<u64, ()>,
+    capacity: u64,
+}
+
+/// A sampled key is its hash: the shard hashes it to itself.
+fn identity(key: &u64) -> u64 {
+    *key
+}
+
+/// The trial never expires entries, so its clock never moves.
+fn never() -> Timestamp {
+    Timestamp::from_nanos(0)
+}
+
+impl Trial {
+    /// A trial of `capacity` entries with a window of `share`.
+    pub(crate) fn new(capacity: NonZeroU64, share: f64) -> Self {
+        let capacity = capacity.get();
+        let mut shard = Shard::new(0x9E37_79B9_7F4A_7C15, EvictionPolicy::Adaptive, capacity);
+        shard.set_window_share(share);
+        Trial { shard, capacity }
+    }
+
+    /// Moves the window to `share` of the capacity; entries move on later accesses, as in
+    /// the cache.
+    pub(crate) fn set_share(&mut self, share: f64) {
+        self.shard.set_window_share(share);
+    }
+
+    /// Replays one access as the cache does it (a read; on a miss, an insert that evicts
+    /// to stay within the capacity); true on a hit.
+    pub(crate) fn access(&mut self, hash: u64) -> bool {
+        if let Some(idx) = self.shard.find(hash, &hash) {
+            self.shard.touch_shared(idx, None);
+            return true;
+        }
+        let idx = self
+            .shard
+            .insert_new(hash, hash, (), 1, Expiry::default(), &never, identity);
+        while self.shard.len > self.capacity {
+            let Some(victim) = self.shard.victim(Some(idx), &identity) else {
+                break;
+            };
+            let key = self.shard.get_node(victim).key;
+            self.shard.remove(victim, key);
+        }
+        false
+    }
+
+    /// Entries held.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> u64 {
+        self.shard.len
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(k: u64) -> u64 {
+        k.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+
+    #[test]
+    fn holds_its_capacity_and_hits_what_it_holds() {
+        let mut t = Trial::new(NonZeroU64::new(100).unwrap(), 0.01);
+        assert!(!t.access(key(1)));
+        assert!(t.access(key(1)));
+        for k in 0..10_000 {
+            t.access(key(k % 700));
+            assert!(t.len() <= 100);
+        }
+    }
+
+    #[test]
+    fn a_window_grown_to_the_whole_cache_keeps_what_recency_keeps() {
+        // Each key comes back once, 20 accesses later, in a cache of 100: a window the size
+        // of the cache (LRU with second chances) keeps nearly every one until it returns (a
+        // few lose to keys that already came back and still hold their second chance); a 1 %
+        // window sends them to the frequency filter, which turns most away.
+        let hits = |share: f64| {
+            let mut t = Trial::new(NonZeroU64::new(100).unwrap(), 0.01);
+            t.set_share(share);
+            (0..4_000u64)
+                .filter(|&i| {
+                    let k = if i % 2 == 0 {
+                        i / 2
+                    } else {
+                        (i / 2).saturating_sub(10)
+                    };
+                    t.access(key(k))
+                })
+                .count()
+        };
+        let (lru, small) = (hits(1.0), hits(0.01));
+        assert!(lru >= 1_800, "{lru} hits of 2,000 returns");
+        assert!(small < 500, "{small} hits with a 1 % window");
+    }
+
+    #[test]
+    fn a_frequency_filter_survives_a_scan_at_a_small_window() {
+        let mut t = Trial::new(NonZeroU64::new(200).unwrap(), 0.01);
+        for _ in 0..20 {
+            for k in 0..100 {
+                t.access(key(k));
+            }
+        }
+        for k in 1_000..11_000 {
+            t.access(key(k));
+        }
+        let hot = (0..100).filter(|&k| t.access(key(k))).count();
+        assert!(hot >= 90, "only {hot} of 100 hot keys survived the scan");
+    }
+}
