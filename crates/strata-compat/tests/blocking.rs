@@ -188,16 +188,18 @@ fn a_store_that_cannot_be_built_is_an_error() {
 #[test]
 fn a_slow_call_times_out_and_a_panicking_one_is_an_error() {
     bounded("slow call", || {
+        // The timeout covers start-up too: 300 ms leaves room for starting the runtime on a
+        // machine busy with other test binaries (50 ms was once too short in CI).
         let cache = BlockingCache::with_timeout(
             || async { Ok(MemoryStore::new().into_shared()) },
             CompatOptions::new(),
-            Duration::from_millis(50),
+            Duration::from_millis(300),
         )
         .unwrap();
         let err = cache
             .call("slow", |_| async {
-                // Longer than the 50 ms call timeout on purpose.
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                // Longer than the 300 ms call timeout on purpose.
+                tokio::time::sleep(Duration::from_millis(1_000)).await;
                 Ok(())
             })
             .unwrap_err();

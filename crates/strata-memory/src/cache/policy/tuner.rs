@@ -611,21 +611,24 @@ mod tests {
         a.decide()
     }
 
+    /// 2,000 requests from the `from`th on, in which each key comes once and again 20
+    /// requests later.
+    fn returns(from: u64) -> impl Iterator<Item = u64> {
+        (from..from + 2_000).map(|i| {
+            if i % 2 == 0 {
+                i / 2
+            } else {
+                (i / 2).saturating_sub(10)
+            }
+        })
+    }
+
     #[test]
     fn a_proposal_is_followed_once_it_pays() {
         let mut a = Adoption::new(NonZeroU64::new(100).unwrap());
         assert!(!a.adopted);
-        // Keys that come back once, 20 accesses later: a large window keeps them, the
-        // default one's frequency filter turns them away.
-        let returns = |from: u64| {
-            (from..from + 2_000).map(|i| {
-                if i % 2 == 0 {
-                    i / 2
-                } else {
-                    (i / 2).saturating_sub(10)
-                }
-            })
-        };
+        // Keys that come back once: a large window keeps them, the default one's frequency
+        // filter turns them away.
         a.propose(1.0);
         assert!(period(&mut a, returns(0)));
         assert!(period(&mut a, returns(2_000)));
@@ -652,15 +655,6 @@ mod tests {
     #[test]
     fn following_stops_when_staying_scores_more() {
         let mut a = Adoption::new(NonZeroU64::new(100).unwrap());
-        let returns = |from: u64| {
-            (from..from + 2_000).map(|i| {
-                if i % 2 == 0 {
-                    i / 2
-                } else {
-                    (i / 2).saturating_sub(10)
-                }
-            })
-        };
         a.propose(1.0);
         assert!(period(&mut a, returns(0)));
         // Now a hot set interrupted by scans: the large window loses it to every scan.
