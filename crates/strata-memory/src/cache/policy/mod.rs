@@ -1,11 +1,14 @@
 //! Eviction policies: which entry leaves a full shard.
 //!
-//! The decision logic lives here (the adaptive policy's frequency sketch and the tuner that
-//! sizes its window); the shard (`shard.rs`) holds the mechanism: lists, slab and index.
+//! The decision logic lives here (the adaptive policy's frequency sketch, the tuner that
+//! sizes its window and the trial caches that tell it whether moving pays); the shard
+//! (`shard.rs`) holds the mechanism: lists, slab and index.
 
 pub(crate) mod sketch;
 mod trial;
 pub(crate) mod tuner;
+#[cfg(test)]
+mod workloads;
 
 use std::fmt;
 use std::str::FromStr;

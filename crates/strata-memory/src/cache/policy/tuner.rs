@@ -26,7 +26,8 @@ use super::trial::Trial;
 /// at most, a workload whose pages come back after about 8,000 others hit 12.6 points less
 /// than LRU in a cache of 10,000 (`cargo xtask sim --trace synthetic:phases`).
 pub(crate) const SHARES: [f64; 9] = [0.01, 0.04, 0.1, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0];
-/// The share used before the first decision.
+/// The default share: the one used before the first decision, the one the cache keeps while
+/// following the proposals does not pay, and the staying trial's.
 pub(crate) const INITIAL_SHARE: usize = 0;
 /// Mini caches hold at least this many entries (small caches are sampled more densely).
 const MIN_MINI: u64 = 256;
@@ -194,6 +195,14 @@ impl Mini {
 /// over about ten periods, long enough to count what a change of share costs afterwards.
 const TRIAL_DECAY: f64 = 0.9;
 
+/// Ends a period: each score decays by `decay` and gains the period's hits, which restart.
+fn rescore(scores: &mut [f64], hits: &mut [u64], decay: f64) {
+    for (score, hits) in scores.iter_mut().zip(hits) {
+        *score = *score * decay + *hits as f64;
+        *hits = 0;
+    }
+}
+
 /// Whether `a` leads `b` clearly enough to act on: by 0.2 % and one hit, so ties and noise
 /// keep the current choice.
 fn leads(a: f64, b: f64) -> bool {
@@ -220,8 +229,8 @@ struct Adoption {
 impl Adoption {
     fn new(capacity: NonZeroU64) -> Self {
         Adoption {
-            following: Trial::new(capacity, SHARES[INITIAL_SHARE]),
-            staying: Trial::new(capacity, SHARES[INITIAL_SHARE]),
+            following: Trial::new(capacity),
+            staying: Trial::new(capacity),
             hits: [0; 2],
             scores: [0.0; 2],
             adopted: false,
@@ -246,10 +255,7 @@ impl Adoption {
 
     /// Ends a period: rescores the trials and returns whether the cache follows the minis.
     fn decide(&mut self) -> bool {
-        for (score, hits) in self.scores.iter_mut().zip(&mut self.hits) {
-            *score = *score * TRIAL_DECAY + *hits as f64;
-            *hits = 0;
-        }
+        rescore(&mut self.scores, &mut self.hits, TRIAL_DECAY);
         self.adopted = judge(self.adopted, self.scores[0], self.scores[1]);
         self.adopted
     }
@@ -321,7 +327,8 @@ impl Tuner {
         sampled(hash, self.rate_mask)
     }
 
-    /// Replays a sampled access; returns the new best share when it changed.
+    /// Replays a sampled access; returns the share the cache should use ([`Tuner::share`])
+    /// when it changed.
     pub(crate) fn access(&mut self, hash: u64) -> Option<f64> {
         self.sketch.add(hash, 1);
         for (mini, hits) in self.minis.iter_mut().zip(self.hits.iter_mut()) {
@@ -335,10 +342,7 @@ impl Tuner {
             return None;
         }
         self.seen = 0;
-        for (score, hits) in self.scores.iter_mut().zip(self.hits.iter_mut()) {
-            *score = *score * 0.5 + *hits as f64;
-            *hits = 0;
-        }
+        rescore(&mut self.scores, &mut self.hits, 0.5);
         let before = self.share();
         let mut best = self.best;
         for (i, s) in self.scores.iter().enumerate() {
@@ -439,6 +443,7 @@ impl Sampler {
 
 #[cfg(test)]
 mod tests {
+    use super::super::workloads::{coming_back, cycling, hot_after_scan, spread};
     use super::*;
 
     #[test]
@@ -455,8 +460,9 @@ mod tests {
         for k in 1..=1_000u64 {
             s.record(k << 20);
         }
+        assert_eq!(s.head.load(Ordering::Relaxed), 1_000);
         s.drain();
-        assert!((0.0..=1.0).contains(&s.share()));
+        assert_eq!(s.head.load(Ordering::Relaxed), 0);
     }
 
     #[test]
@@ -515,36 +521,15 @@ mod tests {
     #[test]
     fn mini_is_scan_resistant() {
         let mut m = Alone::new(100, 0.01);
-        // A hot set of 50 keys, seen often.
-        for _ in 0..20 {
-            for k in 0..50u64 {
-                m.access(k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            }
-        }
-        // A long scan of one-off keys.
-        for k in 1_000..11_000u64 {
-            m.access(k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        }
-        let hot_hits = (0..50u64)
-            .filter(|k| m.access(k.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
-            .count();
-        assert!(
-            hot_hits >= 45,
-            "only {hot_hits} of 50 hot keys survived the scan"
-        );
+        let hot = hot_after_scan(|h| m.access(h), 50, 1_000..11_000);
+        assert!(hot >= 45, "only {hot} of 50 hot keys survived the scan");
     }
 
     /// The share a tuner for 1,000 entries picks after `requests` in which each key comes
     /// once and again `distance` keys later (so about twice `distance` others in between).
     fn share_for_keys_coming_back(distance: u64, requests: u64) -> f64 {
         let mut t = Tuner::new(1_000);
-        for k in 0..requests {
-            let key = if k.is_multiple_of(2) {
-                k / 2
-            } else {
-                (k / 2).saturating_sub(distance)
-            };
-            let h = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        for h in coming_back(0..requests, distance).map(spread) {
             if t.samples(h) {
                 t.access(h);
             }
@@ -589,6 +574,43 @@ mod tests {
             }
         }
         assert!(t.share() <= 0.1, "chose {}", t.share());
+        // The minis' own ranking, whether or not the cache follows it.
+        assert!(SHARES[t.best] <= 0.1, "proposed {}", SHARES[t.best]);
+    }
+
+    #[test]
+    fn the_share_reported_as_changed_is_the_share_in_force() {
+        // Recency, then frequency, then recency again: proposals and adoption both change.
+        let mut t = Tuner::new(1_000);
+        let mut reported = t.share();
+        let (mut changes, mut x) = (0, 1u64);
+        for phase in 0..3u64 {
+            for i in 0..200_000u64 {
+                let key = if phase == 1 {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    if x.is_multiple_of(2) {
+                        (x >> 1) % 900
+                    } else {
+                        1_000 + x % 1_000_000
+                    }
+                } else {
+                    let mut keys = coming_back(i..i + 1, 440);
+                    keys.next().unwrap_or(0) + phase * 10_000_000
+                };
+                let h = spread(key);
+                if t.samples(h) {
+                    if let Some(share) = t.access(h) {
+                        assert_ne!(share, reported, "a change to the same share");
+                        reported = share;
+                        changes += 1;
+                    }
+                    assert_eq!(reported, t.share());
+                }
+            }
+        }
+        assert!(changes >= 2, "{changes} changes");
     }
 
     #[test]
@@ -606,21 +628,15 @@ mod tests {
     /// Replays `keys` into both trials and ends the period: whether the cache would follow.
     fn period(a: &mut Adoption, keys: impl Iterator<Item = u64>) -> bool {
         for k in keys {
-            a.access(k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            a.access(spread(k));
         }
         a.decide()
     }
 
-    /// 2,000 requests from the `from`th on, in which each key comes once and again 20
+    /// 2,000 requests from the `from`th on, in which each key comes once and again 21
     /// requests later.
     fn returns(from: u64) -> impl Iterator<Item = u64> {
-        (from..from + 2_000).map(|i| {
-            if i % 2 == 0 {
-                i / 2
-            } else {
-                (i / 2).saturating_sub(10)
-            }
-        })
+        coming_back(from..from + 2_000, 10)
     }
 
     #[test]
@@ -637,17 +653,19 @@ mod tests {
     #[test]
     fn a_proposal_that_costs_more_than_it_gains_is_not_followed() {
         let mut a = Adoption::new(NonZeroU64::new(100).unwrap());
-        let hot = || (0..2_000u64).map(|i| i % 80);
         for _ in 0..5 {
-            assert!(!period(&mut a, hot()), "equal trials: no reason to follow");
+            assert!(
+                !period(&mut a, cycling(80, 2_000)),
+                "equal trials: no reason to follow"
+            );
         }
-        // A scan of new keys while the minis propose an LRU-like window: the trial that
-        // follows lets the scan flush its hot set, the one that stays filters the scan out.
+        // The minis propose an LRU-like window, and a scan of new keys comes (no hits for
+        // either trial): the trial that follows lets it flush its hot set, the one that stays
+        // filters it out. Back on the hot set, with the proposal standing, staying leads.
         a.propose(1.0);
-        assert!(!period(&mut a, 1_000..3_000));
-        a.propose(SHARES[INITIAL_SHARE]);
+        period(&mut a, 1_000..3_000);
         for _ in 0..3 {
-            assert!(!period(&mut a, hot()));
+            assert!(!period(&mut a, cycling(80, 2_000)));
         }
         assert!(a.scores[1] > a.scores[0], "staying scored {:?}", a.scores);
     }
@@ -660,7 +678,7 @@ mod tests {
         // Now a hot set interrupted by scans: the large window loses it to every scan.
         let mut followed = Vec::new();
         for round in 0..10u64 {
-            followed.push(period(&mut a, (0..2_000u64).map(|i| i % 80)));
+            followed.push(period(&mut a, cycling(80, 2_000)));
             followed.push(period(
                 &mut a,
                 100_000 * (round + 1)..100_000 * (round + 1) + 2_000,

@@ -1,0 +1,38 @@
+//! Request streams the policy's tests share (keys, not hashes: [`spread`] hashes them).
+
+use std::ops::Range;
+
+/// Key `k` spread over the hash space, as a hasher would.
+pub(crate) fn spread(k: u64) -> u64 {
+    k.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// The requests `from..to` of a stream in which each key comes once and again
+/// `2 * distance + 1` requests later: key `k` at request `2k`, and at `2(k + distance) + 1`.
+pub(crate) fn coming_back(requests: Range<u64>, distance: u64) -> impl Iterator<Item = u64> {
+    requests.map(move |i| {
+        if i % 2 == 0 {
+            i / 2
+        } else {
+            (i / 2).saturating_sub(distance)
+        }
+    })
+}
+
+/// `n` requests cycling over the keys `0..hot`.
+pub(crate) fn cycling(hot: u64, n: u64) -> impl Iterator<Item = u64> {
+    (0..n).map(move |i| i % hot)
+}
+
+/// Scan resistance: `access` (a read, true on a hit) sees the keys `0..hot` twenty times,
+/// then the one-off keys of `scan`; returns how many of the hot keys still hit.
+pub(crate) fn hot_after_scan(
+    mut access: impl FnMut(u64) -> bool,
+    hot: u64,
+    scan: Range<u64>,
+) -> u64 {
+    for k in cycling(hot, hot * 20).chain(scan) {
+        access(spread(k));
+    }
+    (0..hot).map(|k| u64::from(access(spread(k)))).sum()
+}
