@@ -443,7 +443,7 @@ impl Sampler {
 
 #[cfg(test)]
 mod tests {
-    use super::super::workloads::{coming_back, cycling, hot_after_scan, spread};
+    use super::super::workloads::{coming_back, cycling, hot_after_scan, hot_and_cold, spread};
     use super::*;
 
     #[test]
@@ -556,19 +556,7 @@ mod tests {
     #[test]
     fn frequency_workload_prefers_a_small_window() {
         let mut t = Tuner::new(1_000);
-        let mut x = 1u64;
-        for _ in 0..400_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            // Skewed: half the accesses go to 900 hot keys (most of the capacity), the rest
-            // to a large cold space that a big window would let in.
-            let key = if x.is_multiple_of(2) {
-                (x >> 1) % 900
-            } else {
-                1_000 + x % 1_000_000
-            };
-            let h = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        for h in hot_and_cold(400_000).map(spread) {
             if t.samples(h) {
                 t.access(h);
             }
@@ -580,34 +568,23 @@ mod tests {
 
     #[test]
     fn the_share_reported_as_changed_is_the_share_in_force() {
-        // Recency, then frequency, then recency again: proposals and adoption both change.
+        // Recency, then frequency, then recency again (new keys): proposals and adoption
+        // both change.
+        let recency = |offset: u64| coming_back(0..200_000, 440).map(move |k| k + offset);
+        let stream = recency(0)
+            .chain(hot_and_cold(200_000))
+            .chain(recency(20_000_000));
         let mut t = Tuner::new(1_000);
         let mut reported = t.share();
-        let (mut changes, mut x) = (0, 1u64);
-        for phase in 0..3u64 {
-            for i in 0..200_000u64 {
-                let key = if phase == 1 {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    if x.is_multiple_of(2) {
-                        (x >> 1) % 900
-                    } else {
-                        1_000 + x % 1_000_000
-                    }
-                } else {
-                    let mut keys = coming_back(i..i + 1, 440);
-                    keys.next().unwrap_or(0) + phase * 10_000_000
-                };
-                let h = spread(key);
-                if t.samples(h) {
-                    if let Some(share) = t.access(h) {
-                        assert_ne!(share, reported, "a change to the same share");
-                        reported = share;
-                        changes += 1;
-                    }
-                    assert_eq!(reported, t.share());
+        let mut changes = 0;
+        for h in stream.map(spread) {
+            if t.samples(h) {
+                if let Some(share) = t.access(h) {
+                    assert_ne!(share, reported, "a change to the same share");
+                    reported = share;
+                    changes += 1;
                 }
+                assert_eq!(reported, t.share());
             }
         }
         assert!(changes >= 2, "{changes} changes");

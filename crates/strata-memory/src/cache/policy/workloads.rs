@@ -19,6 +19,22 @@ pub(crate) fn coming_back(requests: Range<u64>, distance: u64) -> impl Iterator<
     })
 }
 
+/// `n` skewed requests (xorshift, fixed seed): half to 900 hot keys (most of a cache of
+/// 1,000), half to 1,000,000 cold ones that a large window would let in.
+pub(crate) fn hot_and_cold(n: u64) -> impl Iterator<Item = u64> {
+    let mut x = 1u64;
+    (0..n).map(move |_| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        if x.is_multiple_of(2) {
+            (x >> 1) % 900
+        } else {
+            1_000 + x % 1_000_000
+        }
+    })
+}
+
 /// `n` requests cycling over the keys `0..hot`.
 pub(crate) fn cycling(hot: u64, n: u64) -> impl Iterator<Item = u64> {
     (0..n).map(move |i| i % hot)
