@@ -1,34 +1,41 @@
 //! A bare loop of `Cache<u64, u64>` operations, Strata's or quick_cache's, for instruction
 //! counts under callgrind and quick timings:
-//! `cache-ops <get|insert> <strata|quick_cache> <operations>`.
+//! `cache-ops <get|insert|mixed> <strata|quick_cache> <operations>`.
 //!
 //! `get` reads the 50,000 keys of `memory.get_hit.*` in their shuffled order from a cache of
 //! 100,000 entries; `insert` writes fresh keys into a full cache of 50,000, every insert
-//! evicting one (the shape of `memory.insert.1t`). Prints nanoseconds per operation. Under
+//! evicting one (the shape of `memory.insert.1t`); `mixed` runs the operations of
+//! `memory.mixed_zipf.2t` (90 % gets, 10 % inserts, Zipf keys) on one thread against a cache
+//! of 100,000 that has seen them once. Prints nanoseconds per operation. Under
 //! callgrind, `--toggle-collect='cache_ops::run*'` counts the loop alone.
 
 use std::hint::black_box;
 use std::time::Instant;
 
-use strata_benches::workload::{self, CAPACITY, FULL_CAPACITY, WORKING_SET, value_of};
+use strata_benches::workload::{
+    self, CAPACITY, FULL_CAPACITY, MixedOp, WORKING_SET, ZIPF_CAPACITY, value_of,
+};
 
-/// What the loop does: read `order` round and round, or insert fresh keys.
+/// What the loop does: read `order` round and round, insert fresh keys, or run the mixed
+/// sequence round and round.
 #[derive(Clone, Copy)]
 enum Op {
     Get,
     Insert,
+    Mixed,
 }
 
 /// The first fresh key (beyond every key the cache was filled with).
 const FRESH: u64 = 1 << 40;
 
-/// The loop: `get` reads `order` round and round, `insert` writes fresh keys.
+/// The loop: `get` reads `order` round and round, `insert` writes fresh keys, `mixed` runs
+/// `mixed` round and round.
 #[inline(never)]
 fn run(
     get: impl Fn(&u64) -> Option<u64>,
     insert: impl Fn(u64, u64),
     op: Op,
-    order: &[u64],
+    (order, mixed): (&[u64], &[MixedOp]),
     n: usize,
 ) -> u64 {
     let mut sum = 0u64;
@@ -39,6 +46,14 @@ fn run(
                 let k = workload::splitmix64(FRESH + i as u64);
                 insert(black_box(k), value_of(k));
             }
+            Op::Mixed => {
+                let m = mixed[i % mixed.len()];
+                if m.insert {
+                    insert(black_box(m.key), value_of(m.key));
+                } else {
+                    sum += get(black_box(&m.key)).unwrap_or(0);
+                }
+            }
         }
     }
     sum
@@ -46,21 +61,30 @@ fn run(
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let usage = "cache-ops <get|insert> <strata|quick_cache> <operations>";
+    let usage = "cache-ops <get|insert|mixed> <strata|quick_cache> <operations>";
     let op = match args.next().as_deref() {
         Some("get") => Op::Get,
         Some("insert") => Op::Insert,
+        Some("mixed") => Op::Mixed,
         _ => panic!("usage: {usage}"),
     };
     let which = args.next().unwrap_or_else(|| panic!("usage: {usage}"));
     let n: usize = args
         .next()
         .map_or(1_000_000, |n| n.parse().expect("a count"));
-    let keys = workload::keys(WORKING_SET);
+    let mixed = match op {
+        Op::Mixed => workload::mixed_zipf_ops(),
+        Op::Get | Op::Insert => Vec::new(),
+    };
+    let keys = match op {
+        Op::Mixed => mixed.iter().map(|m| m.key).collect(),
+        Op::Get | Op::Insert => workload::keys(WORKING_SET),
+    };
     let order = workload::shuffled(&keys, 0x5EED);
     let capacity = match op {
         Op::Get => CAPACITY,
         Op::Insert => FULL_CAPACITY,
+        Op::Mixed => ZIPF_CAPACITY,
     };
     let start;
     let sum = match which.as_str() {
@@ -77,7 +101,7 @@ fn main() {
                 |k| c.get(k),
                 |k, v| c.insert(k, v).expect("insert"),
                 op,
-                &order,
+                (&order, &mixed),
                 n,
             )
         }
@@ -87,7 +111,7 @@ fn main() {
                 c.insert(k, value_of(k));
             }
             start = Instant::now();
-            run(|k| c.get(k), |k, v| c.insert(k, v), op, &order, n)
+            run(|k| c.get(k), |k, v| c.insert(k, v), op, (&order, &mixed), n)
         }
         other => panic!("unknown cache {other}: strata or quick_cache"),
     };

@@ -222,6 +222,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         }
     }
 
+    #[inline]
     fn node_mut(&mut self, idx: u32) -> &mut Node<K, V> {
         match self.slab.get_mut(idx as usize) {
             Some(Slot::Occupied(n)) => n,
@@ -286,6 +287,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
 
     // --- lists ---------------------------------------------------------------------------
 
+    #[inline(always)]
     fn unlink(&mut self, idx: u32) {
         let (prev, next, list) = {
             let n = self.node(idx);
@@ -304,6 +306,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         self.lists[list].len -= 1;
     }
 
+    #[inline(always)]
     fn push_back(&mut self, list: usize, idx: u32) {
         let old_tail = self.lists[list].tail;
         {
@@ -321,6 +324,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         self.lists[list].len += 1;
     }
 
+    #[inline(always)]
     fn move_to(&mut self, list: usize, idx: u32) {
         self.unlink(idx);
         self.push_back(list, idx);
@@ -445,7 +449,10 @@ impl<K: Hash + Eq, V> Shard<K, V> {
                 _ => 0,
             });
         self.push_back(WINDOW, idx);
-        self.apply_expiry(idx, expiry, now);
+        // A new node starts with no deadline and no idle data: only an expiry changes that.
+        if expiry != Expiry::default() {
+            self.apply_expiry(idx, expiry, now);
+        }
         self.len += 1;
         self.weight += u64::from(self.node(idx).weight.get());
         self.stats.inserts += 1;
@@ -499,9 +506,15 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         expiry: Option<Expiry>,
         now: &impl Fn() -> Timestamp,
     ) -> V {
-        let expiry = expiry.unwrap_or_else(|| self.expiry_of(idx));
-        self.unindex(idx);
-        self.apply_expiry(idx, expiry, now);
+        let n = self.node(idx);
+        let never_expires = n.flags & FLAG_TTI == 0 && !n.has_deadline();
+        // An entry that never expires, written again without an expiry (the common case of
+        // a cache without TTLs): nothing to re-index.
+        if !(never_expires && expiry.is_none_or(|e| e == Expiry::default())) {
+            let expiry = expiry.unwrap_or_else(|| self.expiry_of(idx));
+            self.unindex(idx);
+            self.apply_expiry(idx, expiry, now);
+        }
         let old_weight;
         let old = {
             let n = self.node_mut(idx);
@@ -527,12 +540,16 @@ impl<K: Hash + Eq, V> Shard<K, V> {
 
     /// Removes `idx` and returns its node.
     pub(crate) fn remove(&mut self, idx: u32, hash: u64) -> Node<K, V> {
-        self.unindex(idx);
+        let n = self.node(idx);
+        // Most entries have neither a deadline nor idle data: two loads tell.
+        if n.flags & FLAG_TTI != 0 || n.has_deadline() {
+            self.unindex(idx);
+            self.forget_idle(idx);
+        }
         self.unlink(idx);
         if let Ok(entry) = self.table.find_entry(hash, |&i| i == idx) {
             entry.remove();
         }
-        self.forget_idle(idx);
         let node = match std::mem::replace(&mut self.slab[idx as usize], Slot::Free) {
             Slot::Occupied(n) => n,
             Slot::Free => unreachable!("strata-memory: removing a free slab slot {idx}"),
@@ -660,6 +677,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
 
     /// The head of `list` after giving referenced entries a second chance (moved to the
     /// tail of `list`, or of `promote_to`, with their flag cleared).
+    #[inline(always)]
     fn head_after_second_chances(
         &mut self,
         list: usize,
@@ -711,6 +729,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         victim.is_none_or(|idx| candidate > self.frequency(idx, hasher))
     }
 
+    #[inline(always)]
     fn frequency(&self, idx: u32, hasher: &impl Fn(&K) -> u64) -> u8 {
         let n = self.node(idx);
         let sketched = self

@@ -27,15 +27,38 @@ fn mix(hash: u64) -> u64 {
 /// Nibbles of even position in a word (the low half of each byte).
 const EVEN: u64 = 0x0F0F_0F0F_0F0F_0F0F;
 
-/// `w` with `times` added to the nibbles at `slots`, each saturating at [`MAX_COUNT`]; the
-/// other nibbles unchanged. Branch-free: even and odd nibbles are added a byte apart (a sum
-/// of two nibbles fits a byte), and bytes that reached 16 are set to 15.
+/// For each byte of pick bits (two per counter, as [`Sketch::slots`] reads them from the top
+/// byte of the mix), the low bit of each of the four chosen nibbles: one load instead of four
+/// variable shifts on every write.
+const ONES: [u64; 256] = {
+    let mut table = [0u64; 256];
+    let mut bits = 0;
+    while bits < 256 {
+        let mut counter = 0;
+        while counter < 4 {
+            let slot = counter * 4 + ((bits >> (2 * counter)) & 3);
+            table[bits] |= 1 << (slot * 4);
+            counter += 1;
+        }
+        bits += 1;
+    }
+    table
+};
+
+/// `w` with `times` added to the nibbles whose low bits `ones` has set, each saturating at
+/// [`MAX_COUNT`]; the other nibbles unchanged. Branch-free within each case. Adding one (every
+/// access) only has to spare the nibbles already full; more (an evicted entry's hits) adds
+/// even and odd nibbles a byte apart (a sum of two nibbles fits a byte) and sets bytes that
+/// reached 16 to 15.
 #[inline]
-fn saturating_add_at(w: u64, slots: [u32; 4], times: u8) -> u64 {
-    let [a, b, c, d] = slots;
-    let mask = (0xF << (a * 4)) | (0xF << (b * 4)) | (0xF << (c * 4)) | (0xF << (d * 4));
-    let add = (u64::from(times.min(MAX_COUNT)) * 0x1111_1111_1111_1111) & mask;
+fn saturating_add_at(w: u64, ones: u64, times: u8) -> u64 {
+    let mask = ones * 0xF;
     let sel = w & mask;
+    if times == 1 {
+        let full = sel & (sel >> 1) & (sel >> 2) & (sel >> 3) & ones;
+        return w + (ones & !full);
+    }
+    let add = u64::from(times.min(MAX_COUNT)) * ones;
     let saturate = |x: u64| {
         let full = ((x + 0x7070_7070_7070_7070) & 0x8080_8080_8080_8080) >> 7;
         (x | (full * 0xF)) & EVEN
@@ -99,7 +122,7 @@ impl Sketch {
         let mixed = mix(hash);
         let idx = self.word(mixed);
         let w = self.table[idx];
-        let next = saturating_add_at(w, Self::slots(mixed), times);
+        let next = saturating_add_at(w, ONES[(mixed >> 56) as usize], times);
         if next == w {
             return false;
         }
@@ -133,7 +156,8 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            let slots = Sketch::slots(x.rotate_left(11));
+            let mixed = x.rotate_left(11);
+            let slots = Sketch::slots(mixed);
             let times = (round % 19) as u8;
             let mut expected = x;
             for s in slots {
@@ -143,10 +167,20 @@ mod tests {
                 expected = (expected & !(0xF << shift)) | (n << shift);
             }
             assert_eq!(
-                saturating_add_at(x, slots, times),
+                saturating_add_at(x, ONES[(mixed >> 56) as usize], times),
                 expected,
                 "{x:#x} {slots:?} +{times}"
             );
+        }
+    }
+
+    #[test]
+    fn the_table_marks_the_nibbles_the_slots_name() {
+        for bits in 0..256u64 {
+            let expected = Sketch::slots(bits << 56)
+                .iter()
+                .fold(0u64, |ones, s| ones | 1 << (s * 4));
+            assert_eq!(ONES[bits as usize], expected, "pick bits {bits:#010b}");
         }
     }
 
