@@ -27,7 +27,7 @@
 //! assert_eq!(cache.get("session"), None); // expired entries are never returned
 //! # Ok::<(), strata_core::Error>(())
 //! ```
-#![deny(unsafe_code)] // allowed in one module only: `cache/lock.rs`, the shard lock
+#![forbid(unsafe_code)]
 
 mod cache;
 mod store;

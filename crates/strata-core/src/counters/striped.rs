@@ -55,13 +55,7 @@ impl<T> Striped<T> {
     /// The calling thread's stripe.
     #[inline]
     pub fn local(&self) -> LocalStripe<'_, T> {
-        self.at(ThreadStripe::current())
-    }
-
-    /// The stripe of `stripe`, for a caller that already looked up its thread's stripe
-    /// (with [`ThreadStripe::current`]) for another use and need not pay for it twice.
-    #[inline]
-    pub fn at(&self, stripe: ThreadStripe) -> LocalStripe<'_, T> {
+        let stripe = ThreadStripe::current();
         // The table was sized by `stripes()`, which never changes: the index is in range.
         let index = stripe.index().min(self.cells.len() - 1);
         LocalStripe {

@@ -9,7 +9,6 @@ use hashbrown::DefaultHashBuilder;
 use strata_core::{Error, EvictionReason, Result, SharedClock, SystemClock};
 
 use super::counters::Counters;
-use super::lock::MAX_SLOTS;
 use super::policy::tuner::Sampler;
 use super::shard::Shard;
 use super::{Cache, EvictionPolicy, Inner, Listener, ShardCell, Weigher};
@@ -178,13 +177,10 @@ where
         }
         let n = self.shard_count();
         let share = self.max_entries.map_or(0, |m| m.div_ceil(n as u64));
-        // One reader slot per core: readers on different cores rarely share a slot, and a
-        // writer locks no more slots than there can be readers running at once.
-        let slots = std::thread::available_parallelism().map_or(MAX_SLOTS, |n| n.get());
         let shards: Box<[ShardCell<K, V>]> = (0..n)
             .map(|i| {
                 let seed = 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1);
-                ShardCell::new(Shard::new(seed, self.policy, share), slots)
+                ShardCell::new(Shard::new(seed, self.policy, share))
             })
             .collect();
         let cache = Cache {

@@ -7,7 +7,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use strata_core::counters::{Striped, ThreadStripe};
+use strata_core::counters::Striped;
 
 #[derive(Default)]
 struct HitsMisses {
@@ -26,16 +26,14 @@ impl Counters {
         }
     }
 
-    /// Counts a hit by the thread of `stripe` (the caller's own, looked up once per read).
     #[inline]
-    pub(crate) fn hit(&self, stripe: ThreadStripe) {
-        self.stripes.at(stripe).add(|s| &s.hits, 1);
+    pub(crate) fn hit(&self) {
+        self.stripes.local().add(|s| &s.hits, 1);
     }
 
-    /// Counts a miss by the thread of `stripe`.
     #[inline]
-    pub(crate) fn miss(&self, stripe: ThreadStripe) {
-        self.stripes.at(stripe).add(|s| &s.misses, 1);
+    pub(crate) fn miss(&self) {
+        self.stripes.local().add(|s| &s.misses, 1);
     }
 
     /// Total hits and misses.
@@ -62,11 +60,10 @@ mod tests {
                 let c = c.clone();
                 std::thread::spawn(move || {
                     for i in 0..10_000 {
-                        let stripe = ThreadStripe::current();
                         if i % 4 == 0 {
-                            c.miss(stripe);
+                            c.miss();
                         } else {
-                            c.hit(stripe);
+                            c.hit();
                         }
                     }
                 })

@@ -2,7 +2,6 @@
 
 mod builder;
 mod counters;
-mod lock;
 mod policy;
 mod shard;
 
@@ -12,8 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteGuard};
 use hashbrown::DefaultHashBuilder;
-use strata_core::counters::ThreadStripe;
+use std::sync::PoisonError;
 use strata_core::{
     Error, ErrorKind, EvictionCounts, EvictionReason, Result, SharedClock, Timestamp,
 };
@@ -22,7 +22,6 @@ pub use builder::CacheBuilder;
 pub use policy::EvictionPolicy;
 
 use counters::Counters;
-use lock::{ReadGuard, StripedLock, WriteGuard};
 use policy::tuner::Sampler;
 use shard::{Expiry, Node, Shard};
 
@@ -103,34 +102,31 @@ pub struct CacheStats {
     pub evictions: EvictionCounts,
 }
 
-/// A shard on its own cache lines, behind a lock with reader slots ([`lock::StripedLock`]): a
-/// reader locks only its own thread's slot, so hits on different cores never write the same
-/// cache line (a plain `RwLock` made every hit write the shard's lock word, and two threads
-/// lost most of their throughput to it); a writer locks every slot. A panic under the lock
-/// does not poison it: the cache keeps serving rather than failing every later call.
+/// A shard on its own cache lines, behind a reader-sharded lock: a reader locks only its own
+/// thread's slice of the lock, so hits on different cores never write the same cache line (a
+/// plain `RwLock` made every hit write the shard's lock word, and two threads lost most of
+/// their throughput to it); a writer locks every slice.
 #[repr(align(128))]
 pub(crate) struct ShardCell<K, V> {
-    lock: StripedLock<Shard<K, V>>,
+    lock: ShardedLock<Shard<K, V>>,
 }
 
 impl<K: Hash + Eq, V> ShardCell<K, V> {
-    /// A cell with `slots` reader slots (see [`lock::StripedLock::new`]).
-    pub(crate) fn new(shard: Shard<K, V>, slots: usize) -> Self {
+    pub(crate) fn new(shard: Shard<K, V>) -> Self {
         ShardCell {
-            lock: StripedLock::new(shard, slots),
+            lock: ShardedLock::new(shard),
         }
     }
 
-    /// The shard for reading, through the slot of the caller's `stripe`.
-    #[inline]
-    fn read(&self, stripe: ThreadStripe) -> ReadGuard<'_, Shard<K, V>> {
-        self.lock.read(stripe.index())
+    /// The shard for reading; a lock poisoned by a panic elsewhere is taken anyway (a cache
+    /// keeps serving rather than failing every later call).
+    fn read(&self) -> ShardedLockReadGuard<'_, Shard<K, V>> {
+        self.lock.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The shard for writing.
-    #[inline]
-    fn write(&self) -> WriteGuard<'_, Shard<K, V>> {
-        self.lock.write()
+    /// The shard for writing; recovered from poison like [`ShardCell::read`].
+    fn write(&self) -> ShardedLockWriteGuard<'_, Shard<K, V>> {
+        self.lock.write().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -329,36 +325,34 @@ where
         if let Some(s) = &self.inner.sampler {
             s.record(hash);
         }
-        // One thread-local lookup serves the lock's reader slot and the hit counter.
-        let stripe = ThreadStripe::current();
-        let shard = cell.read(stripe);
+        let shard = cell.read();
         let Some(idx) = shard.find(hash, key) else {
-            self.inner.counters.miss(stripe);
+            self.inner.counters.miss();
             return None;
         };
         let node = shard.get_node(idx);
         if node.has_deadline() || shard.hits_reorder() {
             drop(shard);
-            return self.get_slow(hash, key, stripe);
+            return self.get_slow(hash, key);
         }
         shard.touch_shared(idx, None);
-        self.inner.counters.hit(stripe);
+        self.inner.counters.hit();
         Some(node.value.clone())
     }
 
     /// The rest of [`Cache::get`], out of the hit path: entries that can expire (the clock is
     /// read) and policies whose hits reorder a list (the exclusive lock is taken).
     #[inline(never)]
-    fn get_slow<Q>(&self, hash: u64, key: &Q, stripe: ThreadStripe) -> Option<V>
+    fn get_slow<Q>(&self, hash: u64, key: &Q) -> Option<V>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
         let cell = self.shard_of(hash);
         {
-            let shard = cell.read(stripe);
+            let shard = cell.read();
             let Some(idx) = shard.find(hash, key) else {
-                self.inner.counters.miss(stripe);
+                self.inner.counters.miss();
                 return None;
             };
             let node = shard.get_node(idx);
@@ -366,12 +360,12 @@ where
             if now.is_none_or(|now| !node.is_expired(now)) {
                 if !shard.hits_reorder() {
                     shard.touch_shared(idx, now);
-                    self.inner.counters.hit(stripe);
+                    self.inner.counters.hit();
                     return Some(node.value.clone());
                 }
             } else {
                 drop(shard);
-                self.inner.counters.miss(stripe);
+                self.inner.counters.miss();
                 self.remove_expired(hash, key);
                 return None;
             }
@@ -379,18 +373,18 @@ where
         // Policies whose hits reorder: the exclusive lock.
         let mut shard = cell.write();
         let Some(idx) = shard.find(hash, key) else {
-            self.inner.counters.miss(stripe);
+            self.inner.counters.miss();
             return None;
         };
         let now = shard.get_node(idx).has_deadline().then(|| self.now());
         if now.is_some_and(|now| shard.get_node(idx).is_expired(now)) {
             drop(shard);
-            self.inner.counters.miss(stripe);
+            self.inner.counters.miss();
             self.remove_expired(hash, key);
             return None;
         }
         shard.touch_exclusive(idx, now);
-        self.inner.counters.hit(stripe);
+        self.inner.counters.hit();
         Some(shard.get_node(idx).value.clone())
     }
 
@@ -426,7 +420,7 @@ where
     {
         let hash = self.hash(key);
         let now = self.now();
-        let shard = self.shard_of(hash).read(ThreadStripe::current());
+        let shard = self.shard_of(hash).read();
         let idx = shard.find(hash, key)?;
         let node = shard.get_node(idx);
         (!node.is_expired(now)).then(|| f(node, now))
@@ -770,9 +764,8 @@ where
     {
         let now = self.now();
         let mut out = Vec::new();
-        let stripe = ThreadStripe::current();
         for shard in self.inner.shards.iter() {
-            let shard = shard.read(stripe);
+            let shard = shard.read();
             for idx in shard.indices() {
                 let node = shard.get_node(idx);
                 if !node.is_expired(now) && select(&node.key) {
@@ -857,9 +850,8 @@ where
             misses,
             ..CacheStats::default()
         };
-        let stripe = ThreadStripe::current();
         for cell in self.inner.shards.iter() {
-            let shard = cell.read(stripe);
+            let shard = cell.read();
             s.inserts += shard.stats.inserts;
             s.evictions.merge(&shard.stats.evictions);
         }
