@@ -332,45 +332,54 @@ where
         };
         let node = shard.get_node(idx);
         if node.has_deadline() || shard.hits_reorder() {
-            drop(shard);
-            return self.get_slow(hash, key);
+            return self.get_found(shard, idx, hash, key);
         }
         shard.touch_shared(idx, None);
         self.inner.counters.hit();
         Some(node.value.clone())
     }
 
-    /// The rest of [`Cache::get`], out of the hit path: entries that can expire (the clock is
-    /// read) and policies whose hits reorder a list (the exclusive lock is taken).
+    /// The rest of [`Cache::get`] once the key is found at `idx`, out of the hit path of
+    /// entries that never expire: reads the clock for an entry that can expire, removes it if
+    /// it has, and hands policies whose hits reorder to [`Cache::get_reordering`].
     #[inline(never)]
-    fn get_slow<Q>(&self, hash: u64, key: &Q) -> Option<V>
+    fn get_found<Q>(
+        &self,
+        shard: ShardedLockReadGuard<'_, Shard<K, V>>,
+        idx: u32,
+        hash: u64,
+        key: &Q,
+    ) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let node = shard.get_node(idx);
+        let now = node.has_deadline().then(|| self.now());
+        if now.is_some_and(|now| node.is_expired(now)) {
+            drop(shard);
+            self.inner.counters.miss();
+            self.remove_expired(hash, key);
+            return None;
+        }
+        if shard.hits_reorder() {
+            drop(shard);
+            return self.get_reordering(hash, key);
+        }
+        shard.touch_shared(idx, now);
+        self.inner.counters.hit();
+        Some(node.value.clone())
+    }
+
+    /// The rest of [`Cache::get`] for policies whose hits reorder a list (LRU), out of the
+    /// hit path of the others: the exclusive lock, and the key looked up again under it.
+    #[inline(never)]
+    fn get_reordering<Q>(&self, hash: u64, key: &Q) -> Option<V>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
         let cell = self.shard_of(hash);
-        {
-            let shard = cell.read();
-            let Some(idx) = shard.find(hash, key) else {
-                self.inner.counters.miss();
-                return None;
-            };
-            let node = shard.get_node(idx);
-            let now = node.has_deadline().then(|| self.now());
-            if now.is_none_or(|now| !node.is_expired(now)) {
-                if !shard.hits_reorder() {
-                    shard.touch_shared(idx, now);
-                    self.inner.counters.hit();
-                    return Some(node.value.clone());
-                }
-            } else {
-                drop(shard);
-                self.inner.counters.miss();
-                self.remove_expired(hash, key);
-                return None;
-            }
-        }
-        // Policies whose hits reorder: the exclusive lock.
         let mut shard = cell.write();
         let Some(idx) = shard.find(hash, key) else {
             self.inner.counters.miss();
