@@ -15,9 +15,9 @@
 use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
-use hashbrown::HashMap;
 use parking_lot::Mutex;
 
+use super::mini::Mini;
 use super::sketch::Sketch;
 use super::trial::Trial;
 
@@ -37,159 +37,8 @@ const MAX_RATE: u64 = 32;
 /// than `MAX_RATE`, so the tuner's memory stays bounded (nine minis of at most about 0.5 MB
 /// each, and two trials of the same size, under 1 MB each).
 const MAX_MINI: u64 = 8_192;
-const PROTECTED_SHARE: f64 = 0.8;
 /// A decision every this many sampled accesses per mini-cache entry.
 const PERIOD_PER_ENTRY: u64 = 2;
-
-const NIL: u32 = u32::MAX;
-const WINDOW: u8 = 0;
-const PROBATION: u8 = 1;
-const PROTECTED: u8 = 2;
-
-#[derive(Clone, Copy)]
-struct Segment {
-    head: u32,
-    tail: u32,
-    len: usize,
-}
-
-/// A W-TinyLFU cache of key hashes with exact LRU segments: the reference the real,
-/// lock-friendly policy approximates. Its storage is allocated once, up front, so replaying
-/// an access never allocates.
-pub(crate) struct Mini {
-    window_cap: usize,
-    main_cap: usize,
-    protected_cap: usize,
-    index: HashMap<u64, u32>,
-    keys: Vec<u64>,
-    prev: Vec<u32>,
-    next: Vec<u32>,
-    segment: Vec<u8>,
-    free: Vec<u32>,
-    segments: [Segment; 3],
-}
-
-impl Mini {
-    pub(crate) fn new(capacity: usize, window_share: f64) -> Self {
-        // The main space keeps one entry at least (a share of 1 leaves it that one).
-        let window_cap = ((capacity as f64 * window_share) as usize).clamp(1, capacity.max(2) - 1);
-        let main_cap = capacity.saturating_sub(window_cap).max(1);
-        // One slot more than the entries held: an access may hold one extra for a moment.
-        let slots = window_cap + main_cap + 1;
-        Mini {
-            window_cap,
-            main_cap,
-            protected_cap: ((main_cap as f64 * PROTECTED_SHARE) as usize).max(1),
-            index: HashMap::with_capacity(slots),
-            keys: vec![0; slots],
-            prev: vec![NIL; slots],
-            next: vec![NIL; slots],
-            segment: vec![WINDOW; slots],
-            free: (0..slots as u32).rev().collect(),
-            segments: [Segment {
-                head: NIL,
-                tail: NIL,
-                len: 0,
-            }; 3],
-        }
-    }
-
-    fn unlink(&mut self, i: u32) {
-        let (p, n, seg) = (
-            self.prev[i as usize],
-            self.next[i as usize],
-            self.segment[i as usize],
-        );
-        let s = &mut self.segments[seg as usize];
-        if p == NIL {
-            s.head = n;
-        } else {
-            self.next[p as usize] = n;
-        }
-        if n == NIL {
-            s.tail = p;
-        } else {
-            self.prev[n as usize] = p;
-        }
-        s.len -= 1;
-    }
-
-    fn push(&mut self, seg: u8, i: u32) {
-        let s = &mut self.segments[seg as usize];
-        self.prev[i as usize] = s.tail;
-        self.next[i as usize] = NIL;
-        self.segment[i as usize] = seg;
-        if s.tail == NIL {
-            s.head = i;
-        } else {
-            self.next[s.tail as usize] = i;
-        }
-        s.tail = i;
-        s.len += 1;
-    }
-
-    fn move_to(&mut self, seg: u8, i: u32) {
-        self.unlink(i);
-        self.push(seg, i);
-    }
-
-    fn evict(&mut self, i: u32) {
-        self.unlink(i);
-        self.index.remove(&self.keys[i as usize]);
-        self.free.push(i);
-    }
-
-    /// Replays one access, already counted in `sketch`; true on a hit.
-    pub(crate) fn access(&mut self, hash: u64, sketch: &Sketch) -> bool {
-        if let Some(&i) = self.index.get(&hash) {
-            match self.segment[i as usize] {
-                PROBATION => {
-                    self.move_to(PROTECTED, i);
-                    if self.segments[PROTECTED as usize].len > self.protected_cap {
-                        let demoted = self.segments[PROTECTED as usize].head;
-                        self.move_to(PROBATION, demoted);
-                    }
-                }
-                seg => self.move_to(seg, i),
-            }
-            return true;
-        }
-        let Some(i) = self.free.pop() else {
-            return false;
-        };
-        self.keys[i as usize] = hash;
-        self.index.insert(hash, i);
-        self.push(WINDOW, i);
-        if self.segments[WINDOW as usize].len > self.window_cap {
-            let candidate = self.segments[WINDOW as usize].head;
-            self.admit(candidate, sketch);
-        }
-        false
-    }
-
-    fn admit(&mut self, candidate: u32, sketch: &Sketch) {
-        let main = self.segments[PROBATION as usize].len + self.segments[PROTECTED as usize].len;
-        if main < self.main_cap {
-            self.move_to(PROBATION, candidate);
-            return;
-        }
-        let victim = match self.segments[PROBATION as usize].head {
-            NIL => self.segments[PROTECTED as usize].head,
-            v => v,
-        };
-        if victim == NIL {
-            self.evict(candidate);
-            return;
-        }
-        let (c, v) = (self.keys[candidate as usize], self.keys[victim as usize]);
-        if sketch.estimate(c) > sketch.estimate(v) {
-            self.evict(victim);
-            self.move_to(PROBATION, candidate);
-        } else {
-            self.evict(candidate);
-        }
-    }
-}
 
 /// The trials' scores decay by this per period: whether following the minis pays is judged
 /// over about ten periods, long enough to count what a change of share costs afterwards.
@@ -443,7 +292,7 @@ impl Sampler {
 
 #[cfg(test)]
 mod tests {
-    use super::super::workloads::{coming_back, cycling, hot_after_scan, hot_and_cold, spread};
+    use super::super::workloads::{coming_back, cycling, hot_and_cold, spread};
     use super::*;
 
     #[test]
@@ -468,61 +317,9 @@ mod tests {
     #[test]
     fn huge_caches_get_bounded_minis() {
         let t = Tuner::new(1 << 40);
-        assert!(t.minis.iter().all(|m| m.keys.len() as u64 <= MAX_MINI + 1));
+        assert!(t.minis.iter().all(|m| m.slots() as u64 <= MAX_MINI + 1));
         let t = Tuner::new(160_000);
         assert_eq!(t.rate_mask + 1, 32);
-    }
-
-    /// A mini cache with a sketch of its own, as the tuner feeds one.
-    struct Alone {
-        mini: Mini,
-        sketch: Sketch,
-    }
-
-    impl Alone {
-        fn new(capacity: usize, share: f64) -> Self {
-            Alone {
-                mini: Mini::new(capacity, share),
-                sketch: Sketch::new(capacity as u64),
-            }
-        }
-
-        fn access(&mut self, hash: u64) -> bool {
-            self.sketch.add(hash, 1);
-            self.mini.access(hash, &self.sketch)
-        }
-    }
-
-    #[test]
-    fn mini_never_allocates_after_construction() {
-        // Holds its capacity: the free list, the lists and the index stay within bounds.
-        let mut m = Alone::new(64, 0.1);
-        for k in 0..10_000u64 {
-            m.access(k.wrapping_mul(0x9E37_79B9_7F4A_7C15) % 300);
-            assert!(m.mini.index.len() <= 64);
-            let total: usize = m.mini.segments.iter().map(|s| s.len).sum();
-            assert_eq!(total, m.mini.index.len());
-        }
-    }
-
-    #[test]
-    fn a_full_window_keeps_one_main_entry_and_the_capacity() {
-        let mut m = Alone::new(100, 1.0);
-        assert_eq!((m.mini.window_cap, m.mini.main_cap), (99, 1));
-        // A loop of 100 keys fits: after the first pass, every access hits.
-        for _ in 0..2 {
-            for k in 0..100u64 {
-                m.access(k << 8);
-            }
-        }
-        assert!((0..100u64).all(|k| m.access(k << 8)));
-    }
-
-    #[test]
-    fn mini_is_scan_resistant() {
-        let mut m = Alone::new(100, 0.01);
-        let hot = hot_after_scan(|h| m.access(h), 50, 1_000..11_000);
-        assert!(hot >= 45, "only {hot} of 50 hot keys survived the scan");
     }
 
     /// The share a tuner for 1,000 entries picks after `requests` in which each key comes
