@@ -287,6 +287,9 @@ impl<K: Hash + Eq, V> Shard<K, V> {
 
     // --- lists ---------------------------------------------------------------------------
 
+    // `inline(always)` here and on the list moves below, the second-chance scan and the
+    // duel's `frequency`: they run several times per evicting insert, and inlining them saved
+    // about 4 % of its instructions (1,226 to 1,180, callgrind, `cache-ops insert`).
     #[inline(always)]
     fn unlink(&mut self, idx: u32) {
         let (prev, next, list) = {
