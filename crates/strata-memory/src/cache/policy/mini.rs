@@ -9,7 +9,7 @@
 
 use hashbrown::HashTable;
 
-use super::sketch::Sketch;
+use super::sketch::{self, Sketch};
 
 const PROTECTED_SHARE: f64 = 0.8;
 
@@ -35,11 +35,10 @@ struct Entry {
 }
 
 /// Where the index files `key`. The sampled hashes are uniform already (tests feed small
-/// keys, though): the multiply carries low bits up into the top seven the index tags its
-/// slots with, the shift brings high bits down into the low ones that pick the bucket.
+/// keys, though): the sketch's multiply-xorshift mix carries low bits up into the top seven the
+/// index tags its slots with and brings high bits down into the low ones that pick the bucket.
 fn spread(key: u64) -> u64 {
-    let h = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    h ^ (h >> 32)
+    sketch::mix(key)
 }
 
 /// A W-TinyLFU cache of key hashes. Its storage is allocated once, up front, so replaying an

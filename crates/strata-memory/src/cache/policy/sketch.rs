@@ -18,8 +18,9 @@ pub(crate) struct Sketch {
     capacity: u64,
 }
 
-/// One multiply-xorshift mix of the key's hash; its bits pick the word and the counters.
-fn mix(hash: u64) -> u64 {
+/// One multiply-xorshift mix of the key's hash; its bits pick the word and the counters (and,
+/// in the tuner's mini caches, where an entry goes in their index).
+pub(crate) fn mix(hash: u64) -> u64 {
     let h = hash.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     h ^ (h >> 29)
 }
