@@ -73,22 +73,24 @@ fn main() {
     let n: usize = args
         .next()
         .map_or(1_000_000, |n| n.parse().expect("a count"));
-    let mixed = match op {
-        Op::Mixed => workload::mixed_zipf_ops(),
-        Op::Get | Op::Insert => Vec::new(),
-    };
-    let keys = match op {
-        Op::Mixed => mixed.iter().map(|m| m.key).collect(),
-        Op::Get | Op::Insert => workload::keys(WORKING_SET),
-    };
-    let order = match op {
-        Op::Mixed => Vec::new(),
-        Op::Get | Op::Insert => workload::shuffled(&keys, 0x5EED),
-    };
-    let capacity = match op {
-        Op::Get => CAPACITY,
-        Op::Insert => FULL_CAPACITY,
-        Op::Mixed => ZIPF_CAPACITY,
+    // What each operation runs over: the keys the cache is filled with, the read order, the
+    // mixed sequence, and the cache's capacity.
+    let (keys, order, mixed, capacity) = match op {
+        Op::Get | Op::Insert => {
+            let keys = workload::keys(WORKING_SET);
+            let order = workload::shuffled(&keys, 0x5EED);
+            let capacity = if matches!(op, Op::Get) {
+                CAPACITY
+            } else {
+                FULL_CAPACITY
+            };
+            (keys, order, Vec::new(), capacity)
+        }
+        Op::Mixed => {
+            let mixed = workload::mixed_zipf_ops();
+            let keys = mixed.iter().map(|m| m.key).collect();
+            (keys, Vec::new(), mixed, ZIPF_CAPACITY)
+        }
     };
     let start;
     let sum = match which.as_str() {

@@ -93,6 +93,9 @@ impl<K, V> Node<K, V> {
         }
     }
 
+    /// Whether the node can expire at all. A time-to-idle node always has a deadline (at least
+    /// 1), so a node without one has no expiry state of any kind: not in the expiry index, no
+    /// idle data.
     #[inline]
     pub(crate) fn has_deadline(&self) -> bool {
         self.deadline() != 0
@@ -509,11 +512,9 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         expiry: Option<Expiry>,
         now: &impl Fn() -> Timestamp,
     ) -> V {
-        let n = self.node(idx);
-        let never_expires = n.flags & FLAG_TTI == 0 && !n.has_deadline();
         // An entry that never expires, written again without an expiry (the common case of
         // a cache without TTLs): nothing to re-index.
-        if !(never_expires && expiry.is_none_or(|e| e == Expiry::default())) {
+        if self.node(idx).has_deadline() || expiry.is_some_and(|e| e != Expiry::default()) {
             let expiry = expiry.unwrap_or_else(|| self.expiry_of(idx));
             self.unindex(idx);
             self.apply_expiry(idx, expiry, now);
@@ -543,9 +544,8 @@ impl<K: Hash + Eq, V> Shard<K, V> {
 
     /// Removes `idx` and returns its node.
     pub(crate) fn remove(&mut self, idx: u32, hash: u64) -> Node<K, V> {
-        let n = self.node(idx);
-        // Most entries have neither a deadline nor idle data: two loads tell.
-        if n.flags & FLAG_TTI != 0 || n.has_deadline() {
+        // Most entries have neither a deadline nor idle data: one load tells.
+        if self.node(idx).has_deadline() {
             self.unindex(idx);
             self.forget_idle(idx);
         }

@@ -5,7 +5,7 @@
 //! The tuner replays every sampled access into nine of these, so their cost is the tuner's:
 //! each entry's links and key sit together in one 24-byte record (four arrays before: four
 //! cache lines touched per entry), and the index is keyed by the sampled hash itself, mixed by
-//! a multiply and a shift, rather than hashed again.
+//! the sketch's multiply and shift, rather than hashed again.
 
 use hashbrown::HashTable;
 
@@ -34,13 +34,6 @@ struct Entry {
     segment: u8,
 }
 
-/// Where the index files `key`. The sampled hashes are uniform already (tests feed small
-/// keys, though): the sketch's multiply-xorshift mix carries low bits up into the top seven the
-/// index tags its slots with and brings high bits down into the low ones that pick the bucket.
-fn spread(key: u64) -> u64 {
-    sketch::mix(key)
-}
-
 /// A W-TinyLFU cache of key hashes. Its storage is allocated once, up front, so replaying an
 /// access never allocates (the index has room for twice the entries, so when removals leave
 /// it no free slot it rehashes in place rather than growing).
@@ -48,7 +41,10 @@ pub(crate) struct Mini {
     window_cap: usize,
     main_cap: usize,
     protected_cap: usize,
-    /// Slot indices, by [`spread`] of their key.
+    /// Slot indices, by the sketch's mix of their key ([`sketch::mix`]: the sampled hashes are
+    /// uniform already, but tests feed small keys, and the mix carries low bits up into the
+    /// top seven the index tags its slots with and high bits down into those that pick the
+    /// bucket).
     index: HashTable<u32>,
     entries: Vec<Entry>,
     free: Vec<u32>,
@@ -134,7 +130,7 @@ impl Mini {
     fn evict(&mut self, i: u32) {
         self.unlink(i);
         let key = self.entries[i as usize].key;
-        if let Ok(entry) = self.index.find_entry(spread(key), |&j| j == i) {
+        if let Ok(entry) = self.index.find_entry(sketch::mix(key), |&j| j == i) {
             entry.remove();
         }
         self.free.push(i);
@@ -145,7 +141,7 @@ impl Mini {
         let entries = &self.entries;
         if let Some(&i) = self
             .index
-            .find(spread(hash), |&j| entries[j as usize].key == hash)
+            .find(sketch::mix(hash), |&j| entries[j as usize].key == hash)
         {
             match self.entries[i as usize].segment {
                 PROBATION => {
@@ -164,8 +160,9 @@ impl Mini {
         };
         self.entries[i as usize].key = hash;
         let entries = &self.entries;
-        self.index
-            .insert_unique(spread(hash), i, |&j| spread(entries[j as usize].key));
+        self.index.insert_unique(sketch::mix(hash), i, |&j| {
+            sketch::mix(entries[j as usize].key)
+        });
         self.push(WINDOW, i);
         if self.segments[WINDOW as usize].len > self.window_cap {
             let candidate = self.segments[WINDOW as usize].head;
