@@ -33,6 +33,22 @@ const PROTECTED: usize = 2;
 const FREQ_MASK: u8 = 0x0F;
 const REFERENCED: u8 = 0x10;
 
+/// Every bit of the access state.
+const STATE_MASK: u8 = FREQ_MASK | REFERENCED;
+
+/// The access state after a hit, by the state before: referenced, and the count one higher
+/// unless saturated. A table lookup instead of the mask, compare and select on every hit.
+const TOUCHED: [u8; 32] = {
+    let mut table = [0; 32];
+    let mut s = 0;
+    while s < table.len() {
+        let f = s as u8 & FREQ_MASK;
+        table[s] = REFERENCED | if f < MAX_COUNT { f + 1 } else { f };
+        s += 1;
+    }
+    table
+};
+
 /// Node flag: the node has a time to idle (see `Shard::idle`).
 const FLAG_TTI: u8 = 1;
 
@@ -110,8 +126,7 @@ impl<K, V> Node<K, V> {
     #[inline]
     fn touch(&self) {
         let s = self.state.load(Ordering::Relaxed);
-        let f = s & FREQ_MASK;
-        let next = REFERENCED | if f < MAX_COUNT { f + 1 } else { f };
+        let next = TOUCHED[usize::from(s & STATE_MASK)];
         if next != s {
             self.state.store(next, Ordering::Relaxed);
         }
@@ -856,5 +871,37 @@ mod tests {
         // for u64 keys and values, part of the bytes-per-entry figure).
         assert_eq!(std::mem::size_of::<Node<u64, u64>>(), 40);
         assert_eq!(std::mem::size_of::<Slot<u64, u64>>(), 40);
+    }
+
+    #[test]
+    fn a_hit_marks_the_node_referenced_and_counts_up_to_the_maximum() {
+        let node = Node {
+            key: 1u64,
+            value: 1u64,
+            deadline: AtomicU64::new(0),
+            weight: NonZeroU32::MIN,
+            prev: NIL,
+            next: NIL,
+            state: AtomicU8::new(0),
+            list: WINDOW as u8,
+            flags: 0,
+        };
+        for hits in 1..=20u8 {
+            node.touch();
+            assert_eq!(node.freq(), hits.min(MAX_COUNT));
+            assert!(node.take_referenced());
+            assert!(!node.take_referenced());
+        }
+        // Every state, referenced or not, goes to the referenced state one count higher.
+        for s in 0..=STATE_MASK {
+            node.state.store(s, Ordering::Relaxed);
+            node.touch();
+            let f = (s & FREQ_MASK).saturating_add(1).min(MAX_COUNT);
+            assert_eq!(
+                node.state.load(Ordering::Relaxed),
+                REFERENCED | f,
+                "state {s:#x}"
+            );
+        }
     }
 }

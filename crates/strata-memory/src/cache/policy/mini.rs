@@ -2,10 +2,11 @@
 //! the real, lock-friendly policy approximates, which the tuner (`tuner.rs`) runs with
 //! several window sizes side by side.
 //!
-//! The tuner replays every sampled access into nine of these, so their cost is the tuner's:
-//! each entry's links and key sit together in one 24-byte record (four arrays before: four
-//! cache lines touched per entry), and the index is keyed by the sampled hash itself, mixed by
-//! the sketch's multiply and shift, rather than hashed again.
+//! The tuner replays every sampled access into nine of these, so their cost is the tuner's,
+//! and it is mostly memory: each entry's links and key sit together in one 16-byte record
+//! (links are 16-bit slot numbers: a mini holds at most [`MAX_ENTRIES`]), the index holds
+//! 16-bit slot numbers too, and it is keyed by the sampled hash itself, mixed by the sketch's
+//! multiply and shift, rather than hashed again.
 
 use hashbrown::HashTable;
 
@@ -13,15 +14,19 @@ use super::sketch::{self, Sketch};
 
 const PROTECTED_SHARE: f64 = 0.8;
 
-const NIL: u32 = u32::MAX;
+/// The most entries a mini holds: its slots (one more) are numbered in 16 bits, and `NIL`
+/// is the one number left over.
+pub(crate) const MAX_ENTRIES: usize = u16::MAX as usize - 1;
+
+const NIL: u16 = u16::MAX;
 const WINDOW: u8 = 0;
 const PROBATION: u8 = 1;
 const PROTECTED: u8 = 2;
 
 #[derive(Clone, Copy)]
 struct Segment {
-    head: u32,
-    tail: u32,
+    head: u16,
+    tail: u16,
     len: usize,
 }
 
@@ -29,10 +34,12 @@ struct Segment {
 #[derive(Clone, Copy)]
 struct Entry {
     key: u64,
-    prev: u32,
-    next: u32,
+    prev: u16,
+    next: u16,
     segment: u8,
 }
+
+const _: () = assert!(std::mem::size_of::<Entry>() == 16);
 
 /// A W-TinyLFU cache of key hashes. Its storage is allocated once, up front, so replaying an
 /// access never allocates (the index has room for twice the entries, so when removals leave
@@ -45,15 +52,17 @@ pub(crate) struct Mini {
     /// uniform already, but tests feed small keys, and the mix carries low bits up into the
     /// top seven the index tags its slots with and high bits down into those that pick the
     /// bucket).
-    index: HashTable<u32>,
+    index: HashTable<u16>,
     entries: Vec<Entry>,
-    free: Vec<u32>,
+    free: Vec<u16>,
     segments: [Segment; 3],
 }
 
 impl Mini {
-    /// A cache of `capacity` entries, `window_share` of them in the window.
+    /// A cache of `capacity` entries (at most [`MAX_ENTRIES`]), `window_share` of them in
+    /// the window.
     pub(crate) fn new(capacity: usize, window_share: f64) -> Self {
+        let capacity = capacity.min(MAX_ENTRIES);
         // The main space keeps one entry at least (a share of 1 leaves it that one).
         let window_cap = ((capacity as f64 * window_share) as usize).clamp(1, capacity.max(2) - 1);
         let main_cap = capacity.saturating_sub(window_cap).max(1);
@@ -71,7 +80,7 @@ impl Mini {
             protected_cap: ((main_cap as f64 * PROTECTED_SHARE) as usize).max(1),
             index: HashTable::with_capacity(2 * slots),
             entries: vec![empty; slots],
-            free: (0..slots as u32).rev().collect(),
+            free: (0..slots as u16).rev().collect(),
             segments: [Segment {
                 head: NIL,
                 tail: NIL,
@@ -86,7 +95,7 @@ impl Mini {
         self.entries.len()
     }
 
-    fn unlink(&mut self, i: u32) {
+    fn unlink(&mut self, i: u16) {
         let Entry {
             prev,
             next,
@@ -107,7 +116,7 @@ impl Mini {
         s.len -= 1;
     }
 
-    fn push(&mut self, segment: u8, i: u32) {
+    fn push(&mut self, segment: u8, i: u16) {
         let s = &mut self.segments[segment as usize];
         let e = &mut self.entries[i as usize];
         e.prev = s.tail;
@@ -122,12 +131,12 @@ impl Mini {
         s.len += 1;
     }
 
-    fn move_to(&mut self, segment: u8, i: u32) {
+    fn move_to(&mut self, segment: u8, i: u16) {
         self.unlink(i);
         self.push(segment, i);
     }
 
-    fn evict(&mut self, i: u32) {
+    fn evict(&mut self, i: u16) {
         self.unlink(i);
         let key = self.entries[i as usize].key;
         if let Ok(entry) = self.index.find_entry(sketch::mix(key), |&j| j == i) {
@@ -171,7 +180,7 @@ impl Mini {
         false
     }
 
-    fn admit(&mut self, candidate: u32, sketch: &Sketch) {
+    fn admit(&mut self, candidate: u16, sketch: &Sketch) {
         let main = self.segments[PROBATION as usize].len + self.segments[PROTECTED as usize].len;
         if main < self.main_cap {
             self.move_to(PROBATION, candidate);
@@ -239,6 +248,19 @@ mod tests {
             assert_eq!(m.mini.free.len() + total, m.mini.slots());
             assert_eq!(m.mini.index.capacity(), index_capacity, "the index grew");
         }
+    }
+
+    #[test]
+    fn a_mini_larger_than_its_slot_numbers_allow_is_clamped() {
+        let mut m = Alone::new(100_000, 0.01);
+        assert_eq!(m.mini.slots(), MAX_ENTRIES + 1);
+        // Fill it past its slots: every new key finds a slot or evicts, none is numbered NIL.
+        for k in 0..200_000u64 {
+            m.access(k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        }
+        assert_eq!(m.mini.index.len(), MAX_ENTRIES);
+        let total: usize = m.mini.segments.iter().map(|s| s.len).sum();
+        assert_eq!(total, MAX_ENTRIES);
     }
 
     #[test]

@@ -32,10 +32,18 @@ pub(crate) const INITIAL_SHARE: usize = 0;
 /// Mini caches hold at least this many entries (small caches are sampled more densely).
 const MIN_MINI: u64 = 256;
 /// The sparsest sampling for caches up to `MAX_MINI * MAX_RATE` entries: one key in this many.
-const MAX_RATE: u64 = 32;
+///
+/// The tuner's cost is mostly memory (its minis and trials are touched at random, and push the
+/// cache's own entries out of the processor's caches), so it grows with the minis' size, that
+/// is with the cache's size over this rate. One in 64 rather than one in 32: on the ARC traces
+/// at 80,000 and 160,000 entries the replay spent 20 to 30 % less time, with second-level
+/// cache misses (1 MB, callgrind's simulation, P3 at 160,000) down from 19.9 to 15.9 million
+/// (11.2 million with no tuner), and the hit ratios the same within their run-to-run spread
+/// (docs/performance.md, "The tuner's cost").
+const MAX_RATE: u64 = 64;
 /// Mini caches hold at most this many entries: very large caches are sampled more sparsely
-/// than `MAX_RATE`, so the tuner's memory stays bounded (nine minis of at most about 0.5 MB
-/// each, and two trials of the same size, under 1 MB each).
+/// than `MAX_RATE`, so the tuner's memory stays bounded (nine minis of at most about 0.25 MB
+/// each, and two trials of the same size, under 0.5 MB each).
 const MAX_MINI: u64 = 8_192;
 /// A decision every this many sampled accesses per mini-cache entry.
 const PERIOD_PER_ENTRY: u64 = 2;
@@ -319,6 +327,9 @@ mod tests {
         let t = Tuner::new(1 << 40);
         assert!(t.minis.iter().all(|m| m.slots() as u64 <= MAX_MINI + 1));
         let t = Tuner::new(160_000);
+        assert_eq!(t.rate_mask + 1, 64);
+        // Small caches are sampled densely enough for minis of `MIN_MINI` entries.
+        let t = Tuner::new(10_000);
         assert_eq!(t.rate_mask + 1, 32);
     }
 
