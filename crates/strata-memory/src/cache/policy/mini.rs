@@ -16,7 +16,7 @@ const PROTECTED_SHARE: f64 = 0.8;
 
 /// The most entries a mini holds: its slots (one more) are numbered in 16 bits, and `NIL`
 /// is the one number left over.
-pub(crate) const MAX_ENTRIES: usize = u16::MAX as usize - 1;
+const MAX_ENTRIES: usize = u16::MAX as usize - 1;
 
 const NIL: u16 = u16::MAX;
 const WINDOW: u8 = 0;
