@@ -498,12 +498,20 @@ impl<K: Hash + Eq, V> Shard<K, V> {
     }
 
     /// Moves the window's overflow to probation (adaptive policy), oldest first, giving
-    /// referenced entries a second chance in the window. Never moves `protect`.
+    /// referenced entries a second chance in the window. Never moves `protect`. Inlined: the
+    /// eviction after a write calls it again, and then the window is within its target.
+    #[inline]
     fn drain_window(&mut self, protect: Option<u32>) {
-        if self.adaptive.is_none() {
-            return;
+        if self.adaptive.is_some() {
+            let target = self.window_target();
+            if self.lists[WINDOW].len > target {
+                self.drain_window_to(target, protect);
+            }
         }
-        let target = self.window_target();
+    }
+
+    /// The loop of [`Shard::drain_window`], for a window over `target` entries.
+    fn drain_window_to(&mut self, target: u64, protect: Option<u32>) {
         let mut guard = SECOND_CHANCES;
         while self.lists[WINDOW].len > target && guard > 0 {
             guard -= 1;
