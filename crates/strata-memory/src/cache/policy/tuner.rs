@@ -362,6 +362,42 @@ mod tests {
     }
 
     #[test]
+    fn a_large_cache_sampled_sparsely_follows_recency_and_then_frequency() {
+        // 100,000 entries: one key in 64 sampled, minis of 1,562. First keys coming back
+        // after about 88,000 others, which only a window of 90 % or more keeps; then a hot set
+        // of 90 % of the capacity among ten million cold keys, which a large window lets the
+        // cold keys flush: the tuner must move up, then back down.
+        let mut t = Tuner::new(100_000);
+        assert_eq!(t.rate_mask + 1, 64);
+        let mut replay = |keys: &mut dyn Iterator<Item = u64>| {
+            for h in keys.map(spread) {
+                if t.samples(h) {
+                    t.access(h);
+                }
+            }
+            t.share()
+        };
+        let recency = replay(&mut coming_back(0..10_000_000, 44_000));
+        assert!(recency >= 0.9, "chose {recency} for recency");
+        let mut x = 1u64;
+        let mut skewed = (0..10_000_000u64).map(move |_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if x.is_multiple_of(2) {
+                100_000_000 + (x >> 1) % 90_000
+            } else {
+                200_000_000 + x % 10_000_000
+            }
+        });
+        let frequency = replay(&mut skewed);
+        assert!(
+            frequency <= 0.1,
+            "chose {frequency} for frequency after recency"
+        );
+    }
+
+    #[test]
     fn frequency_workload_prefers_a_small_window() {
         let mut t = Tuner::new(1_000);
         for h in hot_and_cold(400_000).map(spread) {
