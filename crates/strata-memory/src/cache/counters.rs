@@ -26,11 +26,13 @@ impl Counters {
         }
     }
 
+    /// Counts a hit on the calling thread's stripe.
     #[inline]
     pub(crate) fn hit(&self) {
         self.stripes.local().add(|s| &s.hits, 1);
     }
 
+    /// Counts a miss on the calling thread's stripe.
     #[inline]
     pub(crate) fn miss(&self) {
         self.stripes.local().add(|s| &s.misses, 1);

@@ -7,13 +7,12 @@ mod shard;
 
 use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteGuard};
 use hashbrown::DefaultHashBuilder;
-use std::sync::PoisonError;
 use strata_core::{
     Error, ErrorKind, EvictionCounts, EvictionReason, Result, SharedClock, Timestamp,
 };

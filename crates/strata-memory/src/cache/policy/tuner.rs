@@ -300,7 +300,7 @@ impl Sampler {
 
 #[cfg(test)]
 mod tests {
-    use super::super::workloads::{coming_back, cycling, hot_and_cold, spread};
+    use super::super::workloads::{coming_back, cycling, hot_and_cold, skewed, spread};
     use super::*;
 
     #[test]
@@ -333,16 +333,21 @@ mod tests {
         assert_eq!(t.rate_mask + 1, 32);
     }
 
-    /// The share a tuner for 1,000 entries picks after `requests` in which each key comes
-    /// once and again `distance` keys later (so about twice `distance` others in between).
-    fn share_for_keys_coming_back(distance: u64, requests: u64) -> f64 {
-        let mut t = Tuner::new(1_000);
-        for h in coming_back(0..requests, distance).map(spread) {
+    /// Replays `keys` into `t` as the cache would (only sampled keys reach it); returns the
+    /// share then in force.
+    fn feed(t: &mut Tuner, keys: impl Iterator<Item = u64>) -> f64 {
+        for h in keys.map(spread) {
             if t.samples(h) {
                 t.access(h);
             }
         }
         t.share()
+    }
+
+    /// The share a tuner for 1,000 entries picks after `requests` in which each key comes
+    /// once and again `distance` keys later (so about twice `distance` others in between).
+    fn share_for_keys_coming_back(distance: u64, requests: u64) -> f64 {
+        feed(&mut Tuner::new(1_000), coming_back(0..requests, distance))
     }
 
     #[test]
@@ -369,28 +374,10 @@ mod tests {
         // cold keys flush: the tuner must move up, then back down.
         let mut t = Tuner::new(100_000);
         assert_eq!(t.rate_mask + 1, 64);
-        let mut replay = |keys: &mut dyn Iterator<Item = u64>| {
-            for h in keys.map(spread) {
-                if t.samples(h) {
-                    t.access(h);
-                }
-            }
-            t.share()
-        };
-        let recency = replay(&mut coming_back(0..10_000_000, 44_000));
+        let recency = feed(&mut t, coming_back(0..10_000_000, 44_000));
         assert!(recency >= 0.9, "chose {recency} for recency");
-        let mut x = 1u64;
-        let mut skewed = (0..10_000_000u64).map(move |_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            if x.is_multiple_of(2) {
-                100_000_000 + (x >> 1) % 90_000
-            } else {
-                200_000_000 + x % 10_000_000
-            }
-        });
-        let frequency = replay(&mut skewed);
+        let hot = 100_000_000..100_090_000;
+        let frequency = feed(&mut t, skewed(10_000_000, hot, 200_000_000..210_000_000));
         assert!(
             frequency <= 0.1,
             "chose {frequency} for frequency after recency"
@@ -402,11 +389,7 @@ mod tests {
     #[test]
     fn frequency_workload_prefers_a_small_window() {
         let mut t = Tuner::new(1_000);
-        for h in hot_and_cold(400_000).map(spread) {
-            if t.samples(h) {
-                t.access(h);
-            }
-        }
+        feed(&mut t, hot_and_cold(400_000));
         assert!(t.share() <= 0.1, "chose {}", t.share());
         // The minis' own ranking, whether or not the cache follows it.
         assert!(SHARES[t.best] <= 0.1, "proposed {}", SHARES[t.best]);

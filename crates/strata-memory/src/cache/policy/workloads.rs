@@ -22,15 +22,20 @@ pub(crate) fn coming_back(requests: Range<u64>, distance: u64) -> impl Iterator<
 /// `n` skewed requests (xorshift, fixed seed): half to 900 hot keys (most of a cache of
 /// 1,000), half to 1,000,000 cold ones that a large window would let in.
 pub(crate) fn hot_and_cold(n: u64) -> impl Iterator<Item = u64> {
+    skewed(n, 0..900, 1_000..1_001_000)
+}
+
+/// `n` requests (xorshift, fixed seed): half to the keys of `hot`, half to those of `cold`.
+pub(crate) fn skewed(n: u64, hot: Range<u64>, cold: Range<u64>) -> impl Iterator<Item = u64> {
     let mut x = 1u64;
     (0..n).map(move |_| {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
         if x.is_multiple_of(2) {
-            (x >> 1) % 900
+            hot.start + (x >> 1) % (hot.end - hot.start)
         } else {
-            1_000 + x % 1_000_000
+            cold.start + x % (cold.end - cold.start)
         }
     })
 }
