@@ -353,3 +353,35 @@ fn admission_weighs_a_key_seen_elsewhere_against_the_next_victim() {
     }
     assert!(lru.admits(&99));
 }
+
+#[test]
+fn adaptive_policy_keeps_more_of_a_loop_larger_than_the_cache() {
+    // 2,000 keys in order, over and over, through 1,000 entries: every key is seen equally
+    // often, so the best a cache can do is keep any 1,000 and turn the rest away (Bélády:
+    // 50 % of the requests hit). The tuner's third trial finds that a lead of two counts for
+    // every candidate keeps more of the loop, and the cache switches to it.
+    let c: Cache<u64, u64> = Cache::builder()
+        .max_entries(1_000)
+        .shards(1)
+        .build()
+        .unwrap();
+    let pass = |c: &Cache<u64, u64>| {
+        (0..2_000u64)
+            .filter(|&k| {
+                let hit = c.get(&k).is_some();
+                if !hit {
+                    c.insert(k, k).unwrap();
+                }
+                hit
+            })
+            .count()
+    };
+    for _ in 0..100 {
+        pass(&c);
+    }
+    let hits: usize = (0..20).map(|_| pass(&c)).sum();
+    let ratio = hits as f64 / 40_000.0;
+    // Measured (hash seeds are random per process): 0.4936-0.4941 in 11 runs; with the cache
+    // held to the default rule, 0.465-0.480 in 11.
+    assert!(ratio > 0.488, "{hits} hits of 40,000 requests ({ratio:.4})");
+}

@@ -229,10 +229,11 @@ where
         self.inner.clock.now()
     }
 
-    /// Hands the tuner's current window share to a shard about to evict.
+    /// Hands the tuner's current window share and admission rule to a shard about to evict.
     fn sync_policy(&self, shard: &mut Shard<K, V>) {
         if let Some(s) = &self.inner.sampler {
             shard.set_window_share(s.share());
+            shard.set_lead(s.lead());
         }
     }
 

@@ -16,6 +16,7 @@ use hashbrown::{HashMap, HashTable};
 use strata_core::{EvictionCounts, Timestamp};
 
 use super::policy::EvictionPolicy;
+use super::policy::lead::{Lead, outranks};
 use super::policy::sketch::{MAX_COUNT, Sketch};
 
 const NIL: u32 = u32::MAX;
@@ -57,22 +58,6 @@ const FLAG_TTI: u8 = 1;
 const PROTECTED_SHARE: (u64, u64) = (4, 5);
 /// How many referenced entries one eviction may pass over before it takes one anyway.
 const SECOND_CHANCES: usize = 64;
-/// Below this estimate a candidate needs a lead of two counts over the victim, not one (see
-/// [`outranks`]).
-const FEW_SIGHTINGS: u8 = 3;
-
-/// Whether a key the sketch estimates at `candidate` should take the place of one at
-/// `victim`: seen more often, and, for a key seen only once or twice, by at least two. At
-/// such counts a lead of one is what chance gives: the last halving of the sketch leaves a
-/// key read since it one count ahead of an equal key read before it, and one collision in
-/// the sketch adds one to any key. On a loop over more keys than the cache holds (every key
-/// seen equally often) a lead of one let newcomers replace part of the main space on every
-/// pass (see the trial's loop test).
-#[inline(always)]
-fn outranks(candidate: u8, victim: u8) -> bool {
-    candidate > victim.saturating_add(u8::from(candidate < FEW_SIGHTINGS))
-}
-
 /// Expiry settings of an entry, as written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Expiry {
@@ -197,6 +182,8 @@ struct Adaptive {
     window: u64,
     /// The entry most recently moved from the window to probation, not yet judged.
     candidate: u32,
+    /// Which candidates must lead the victim by two counts, as the cache's tuner last chose.
+    lead: Lead,
 }
 
 pub(crate) struct Shard<K, V> {
@@ -228,6 +215,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
                 capacity,
             ),
             candidate: NIL,
+            lead: Lead::default(),
         });
         Shard {
             table: HashTable::new(),
@@ -655,6 +643,13 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         }
     }
 
+    /// Sets the admission rule the cache's tuner chose (adaptive policy).
+    pub(crate) fn set_lead(&mut self, lead: Lead) {
+        if let Some(a) = &mut self.adaptive {
+            a.lead = lead;
+        }
+    }
+
     fn next_random(&mut self) -> u64 {
         // xorshift64*
         let mut x = self.rng;
@@ -760,14 +755,14 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         if !full {
             return true;
         }
-        let candidate = a.sketch.estimate(hash);
+        let (candidate, lead) = (a.sketch.estimate(hash), a.lead);
         // The entry the duel would face: probation's oldest, else the window's, else the
         // protected segment's.
         let victim = [PROBATION, WINDOW, PROTECTED]
             .into_iter()
             .map(|list| self.lists[list].head)
             .find(|&idx| idx != NIL);
-        victim.is_none_or(|idx| outranks(candidate, self.frequency(idx, hasher)))
+        victim.is_none_or(|idx| outranks(candidate, self.frequency(idx, hasher), lead))
     }
 
     #[inline(always)]
@@ -823,7 +818,12 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         match (candidate, victim) {
             (Some(c), Some(v)) if c != v => {
                 let (cf, vf) = (self.frequency(c, hasher), self.frequency(v, hasher));
-                let admit = outranks(cf, vf) || (cf >= 6 && self.next_random().is_multiple_of(128));
+                let lead = self
+                    .adaptive
+                    .as_ref()
+                    .map_or_else(Lead::default, |a| a.lead);
+                let admit =
+                    outranks(cf, vf, lead) || (cf >= 6 && self.next_random().is_multiple_of(128));
                 Some(if admit { v } else { c })
             }
             (_, Some(v)) => Some(v),
@@ -889,18 +889,6 @@ impl<K: Hash + Eq, V> Shard<K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_key_seen_once_or_twice_needs_a_lead_of_two() {
-        assert!(!outranks(1, 0));
-        assert!(!outranks(2, 1));
-        assert!(outranks(2, 0));
-        assert!(!outranks(3, 3));
-        assert!(outranks(3, 2));
-        assert!(outranks(MAX_COUNT, MAX_COUNT - 1));
-        assert!(!outranks(MAX_COUNT, MAX_COUNT));
-        assert!(!outranks(0, 0));
-    }
 
     #[test]
     fn a_free_slot_costs_no_tag() {

@@ -1,10 +1,12 @@
 //! Eviction policies: which entry leaves a full shard.
 //!
 //! The decision logic lives here (the adaptive policy's frequency sketch, the tuner that
-//! sizes its window, the miniature caches it compares window sizes with, and the trial caches
-//! that tell it whether moving pays); the shard
+//! sizes its window, the miniature caches it compares window sizes with, the trial caches
+//! that tell it whether moving pays, and the admission rule's lead, chosen by another
+//! trial); the shard
 //! (`shard.rs`) holds the mechanism: lists, slab and index.
 
+pub(crate) mod lead;
 mod mini;
 pub(crate) mod sketch;
 mod trial;

@@ -13,6 +13,7 @@ use std::num::NonZeroU64;
 use strata_core::Timestamp;
 
 use super::EvictionPolicy;
+use super::lead::Lead;
 use crate::cache::shard::{Expiry, Shard};
 
 /// A shard of `capacity` key hashes (no values, no expiry) under the adaptive policy.
@@ -44,6 +45,11 @@ impl Trial {
     /// the cache.
     pub(crate) fn set_share(&mut self, share: f64) {
         self.shard.set_window_share(share);
+    }
+
+    /// Switches the admission rule to `lead`, as the cache does when its tuner switches.
+    pub(crate) fn set_lead(&mut self, lead: Lead) {
+        self.shard.set_lead(lead);
     }
 
     /// Replays one access as the cache does it (a read; on a miss, an insert that evicts

@@ -11,12 +11,14 @@
 //! The cache takes the proposals only while following them pays ([`Adoption`]): two trial
 //! caches running the shard's own code (`trial.rs`), one moving with the proposals and one
 //! staying at the default share, show what the moves cost, which the fixed minis cannot.
+//! A third trial chooses the admission rule's lead the same way ([`LeadChoice`]).
 
 use std::num::NonZeroU64;
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
 
+use super::lead::{Lead, LeadChoice};
 use super::mini::Mini;
 use super::sketch::Sketch;
 use super::trial::Trial;
@@ -43,17 +45,17 @@ const MIN_MINI: u64 = 256;
 const MAX_RATE: u64 = 64;
 /// Mini caches hold at most this many entries: very large caches are sampled more sparsely
 /// than `MAX_RATE`, so the tuner's memory stays bounded (nine minis of at most about 0.25 MB
-/// each, and two trials of the same size, about 0.7 MB each).
+/// each, and three trials of the same size, about 0.7 MB each).
 const MAX_MINI: u64 = 8_192;
 /// A decision every this many sampled accesses per mini-cache entry.
 const PERIOD_PER_ENTRY: u64 = 2;
 
 /// The trials' scores decay by this per period: whether following the minis pays is judged
 /// over about ten periods, long enough to count what a change of share costs afterwards.
-const TRIAL_DECAY: f64 = 0.9;
+pub(super) const TRIAL_DECAY: f64 = 0.9;
 
 /// Ends a period: each score decays by `decay` and gains the period's hits, which restart.
-fn rescore(scores: &mut [f64], hits: &mut [u64], decay: f64) {
+pub(super) fn rescore(scores: &mut [f64], hits: &mut [u64], decay: f64) {
     for (score, hits) in scores.iter_mut().zip(hits) {
         *score = *score * decay + *hits as f64;
         *hits = 0;
@@ -105,6 +107,18 @@ impl Adoption {
         }
     }
 
+    /// The cache now admits under `lead`: both trials follow it.
+    fn set_lead(&mut self, lead: Lead) {
+        self.following.set_lead(lead);
+        self.staying.set_lead(lead);
+    }
+
+    /// This period's hits of the trial that does what the cache does (the following one
+    /// while the cache follows the minis, else the staying one).
+    fn mirror_hits(&self) -> u64 {
+        self.hits[usize::from(!self.adopted)]
+    }
+
     /// The minis now propose `share`.
     fn propose(&mut self, share: f64) {
         self.following.set_share(share);
@@ -142,6 +156,8 @@ pub(crate) struct Tuner {
     /// The minis' leader: the share proposed.
     best: usize,
     adoption: Adoption,
+    /// Chooses the admission rule's lead.
+    lead: LeadChoice,
 }
 
 fn mix(hash: u64) -> u64 {
@@ -165,6 +181,7 @@ impl Tuner {
         };
         let rate = rate.max(capacity.div_ceil(MAX_MINI).next_power_of_two());
         let mini = (capacity / rate).max(16) as usize;
+        let trial = NonZeroU64::new(mini as u64).unwrap_or(NonZeroU64::MIN);
         Tuner {
             rate_mask: rate - 1,
             minis: SHARES.iter().map(|&s| Mini::new(mini, s)).collect(),
@@ -174,7 +191,8 @@ impl Tuner {
             hits: [0; SHARES.len()],
             scores: [0.0; SHARES.len()],
             best: INITIAL_SHARE,
-            adoption: Adoption::new(NonZeroU64::new(mini as u64).unwrap_or(NonZeroU64::MIN)),
+            adoption: Adoption::new(trial),
+            lead: LeadChoice::new(trial),
         }
     }
 
@@ -184,9 +202,9 @@ impl Tuner {
         sampled(hash, self.rate_mask)
     }
 
-    /// Replays a sampled access; returns the share the cache should use ([`Tuner::share`])
-    /// when it changed.
-    pub(crate) fn access(&mut self, hash: u64) -> Option<f64> {
+    /// Replays a sampled access; returns what the cache should use ([`Tuner::share`],
+    /// [`Tuner::lead`]) when either changed.
+    pub(crate) fn access(&mut self, hash: u64) -> Option<(f64, Lead)> {
         self.sketch.add(hash, 1);
         for (mini, hits) in self.minis.iter_mut().zip(self.hits.iter_mut()) {
             if mini.access(hash, &self.sketch) {
@@ -194,13 +212,15 @@ impl Tuner {
             }
         }
         self.adoption.access(hash);
+        self.lead.access(hash);
         self.seen += 1;
         if self.seen < self.period {
             return None;
         }
         self.seen = 0;
         rescore(&mut self.scores, &mut self.hits, 0.5);
-        let before = self.share();
+        let before = (self.share(), self.lead());
+        let mirror_hits = self.adoption.mirror_hits();
         let mut best = self.best;
         for (i, s) in self.scores.iter().enumerate() {
             if leads(*s, self.scores[best]) {
@@ -212,8 +232,17 @@ impl Tuner {
             self.adoption.propose(SHARES[best]);
         }
         self.adoption.decide();
-        let after = self.share();
+        let lead = self.lead.decide(mirror_hits, self.share());
+        if lead != before.1 {
+            self.adoption.set_lead(lead);
+        }
+        let after = (self.share(), lead);
         (after != before).then_some(after)
+    }
+
+    /// The admission rule currently chosen.
+    pub(crate) fn lead(&self) -> Lead {
+        self.lead.lead()
     }
 
     /// The window share currently chosen: the minis' proposal while following it pays, else
@@ -243,6 +272,8 @@ pub(crate) struct Sampler {
     head: AtomicUsize,
     tuner: Mutex<Tuner>,
     share: AtomicU32,
+    /// The admission rule, as [`Lead::to_u8`] stores it.
+    lead: AtomicU8,
 }
 
 impl Sampler {
@@ -254,6 +285,7 @@ impl Sampler {
             slots: (0..BUFFER).map(|_| AtomicU64::new(0)).collect(),
             head: AtomicUsize::new(0),
             share: AtomicU32::new((tuner.share() as f32).to_bits()),
+            lead: AtomicU8::new(tuner.lead().to_u8()),
             tuner: Mutex::new(tuner),
         }
     }
@@ -283,10 +315,11 @@ impl Sampler {
         for slot in &self.slots[..n] {
             let hash = slot.swap(0, Ordering::Relaxed);
             if hash != 0
-                && let Some(share) = tuner.access(hash)
+                && let Some((share, lead)) = tuner.access(hash)
             {
                 self.share
                     .store((share as f32).to_bits(), Ordering::Relaxed);
+                self.lead.store(lead.to_u8(), Ordering::Relaxed);
             }
         }
     }
@@ -295,6 +328,12 @@ impl Sampler {
     #[inline]
     pub(crate) fn share(&self) -> f64 {
         f64::from(f32::from_bits(self.share.load(Ordering::Relaxed)))
+    }
+
+    /// The admission rule currently chosen.
+    #[inline]
+    pub(crate) fn lead(&self) -> Lead {
+        Lead::from_u8(self.lead.load(Ordering::Relaxed))
     }
 }
 
@@ -404,16 +443,16 @@ mod tests {
             .chain(hot_and_cold(200_000))
             .chain(recency(20_000_000));
         let mut t = Tuner::new(1_000);
-        let mut reported = t.share();
+        let mut reported = (t.share(), t.lead());
         let mut changes = 0;
         for h in stream.map(spread) {
             if t.samples(h) {
-                if let Some(share) = t.access(h) {
-                    assert_ne!(share, reported, "a change to the same share");
-                    reported = share;
+                if let Some((share, lead)) = t.access(h) {
+                    assert_ne!((share, lead), reported, "a change to the same choice");
+                    reported = (share, lead);
                     changes += 1;
                 }
-                assert_eq!(reported, t.share());
+                assert_eq!(reported, (t.share(), t.lead()));
             }
         }
         assert!(changes >= 2, "{changes} changes");
