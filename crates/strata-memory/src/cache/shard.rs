@@ -58,6 +58,7 @@ const FLAG_TTI: u8 = 1;
 const PROTECTED_SHARE: (u64, u64) = (4, 5);
 /// How many referenced entries one eviction may pass over before it takes one anyway.
 const SECOND_CHANCES: usize = 64;
+
 /// Expiry settings of an entry, as written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Expiry {

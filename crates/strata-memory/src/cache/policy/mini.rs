@@ -181,9 +181,10 @@ impl Mini {
     }
 
     /// The duel, on the plain rule: the candidate enters on any lead. The cache itself asks
-    /// a candidate seen once or twice, or every candidate, for a lead of two (`lead.rs`); the minis
-    /// only rank window shares, and with that rule in them too no row of the sweeps moved
-    /// beyond its spread (docs/performance.md, "A lead of two for keys seen once or twice").
+    /// a candidate seen once or twice, or every candidate, for a lead of two (`lead.rs`);
+    /// the minis only rank window shares, and with that rule in them too no row of the
+    /// sweeps moved beyond its spread (docs/performance.md, "A lead of two for keys seen
+    /// once or twice").
     fn admit(&mut self, candidate: u16, sketch: &Sketch) {
         let main = self.segments[PROBATION as usize].len + self.segments[PROTECTED as usize].len;
         if main < self.main_cap {

@@ -65,7 +65,12 @@ pub(super) fn rescore(scores: &mut [f64], hits: &mut [u64], decay: f64) {
 /// Whether `a` leads `b` clearly enough to act on: by 0.2 % and one hit, so ties and noise
 /// keep the current choice.
 fn leads(a: f64, b: f64) -> bool {
-    a > b * 1.002 + 1.0
+    leads_by(a, b, 0.002)
+}
+
+/// Whether score `a` exceeds `b` by more than the share `margin` of `b` and one hit.
+pub(super) fn leads_by(a: f64, b: f64, margin: f64) -> bool {
+    a > b * (1.0 + margin) + 1.0
 }
 
 /// Whether the cache takes the minis' proposals or keeps the default share.
