@@ -55,7 +55,13 @@ impl<T> Striped<T> {
     /// The calling thread's stripe.
     #[inline]
     pub fn local(&self) -> LocalStripe<'_, T> {
-        let stripe = ThreadStripe::current();
+        self.at(ThreadStripe::current())
+    }
+
+    /// The stripe of `stripe`, for a caller that already holds the thread's
+    /// [`ThreadStripe`] (looked up once for several uses).
+    #[inline]
+    pub fn at(&self, stripe: ThreadStripe) -> LocalStripe<'_, T> {
         // The table was sized by `stripes()`, which never changes: the index is in range.
         let index = stripe.index().min(self.cells.len() - 1);
         LocalStripe {

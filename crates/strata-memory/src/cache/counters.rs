@@ -7,7 +7,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use strata_core::counters::Striped;
+use strata_core::counters::{Striped, ThreadStripe};
 
 #[derive(Default)]
 struct HitsMisses {
@@ -30,6 +30,18 @@ impl Counters {
     #[inline]
     pub(crate) fn hit(&self) {
         self.stripes.local().add(|s| &s.hits, 1);
+    }
+
+    /// Counts a hit on `stripe`, the calling thread's, already looked up.
+    #[inline]
+    pub(crate) fn hit_on(&self, stripe: ThreadStripe) {
+        self.stripes.at(stripe).add(|s| &s.hits, 1);
+    }
+
+    /// Counts a miss on `stripe`, the calling thread's, already looked up.
+    #[inline]
+    pub(crate) fn miss_on(&self, stripe: ThreadStripe) {
+        self.stripes.at(stripe).add(|s| &s.misses, 1);
     }
 
     /// Counts a miss on the calling thread's stripe.

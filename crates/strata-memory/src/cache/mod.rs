@@ -2,17 +2,18 @@
 
 mod builder;
 mod counters;
+mod lock;
 mod policy;
 mod shard;
 
 use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
-use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteGuard};
 use hashbrown::DefaultHashBuilder;
+use strata_core::counters::ThreadStripe;
 use strata_core::{
     Error, ErrorKind, EvictionCounts, EvictionReason, Result, SharedClock, Timestamp,
 };
@@ -21,6 +22,7 @@ pub use builder::CacheBuilder;
 pub use policy::EvictionPolicy;
 
 use counters::Counters;
+use lock::{ReadGuard, StripedLock, WriteGuard};
 use policy::tuner::Sampler;
 use shard::{Expiry, Node, Shard};
 
@@ -101,31 +103,40 @@ pub struct CacheStats {
     pub evictions: EvictionCounts,
 }
 
-/// A shard on its own cache lines, behind a reader-sharded lock: a reader locks only its own
-/// thread's slice of the lock, so hits on different cores never write the same cache line (a
+/// A shard on its own cache lines, behind a reader-striped lock (`lock.rs`): a reader locks
+/// only its own thread's word, so hits on different cores never write the same cache line (a
 /// plain `RwLock` made every hit write the shard's lock word, and two threads lost most of
-/// their throughput to it); a writer locks every slice.
+/// their throughput to it); a writer locks every word.
 #[repr(align(128))]
 pub(crate) struct ShardCell<K, V> {
-    lock: ShardedLock<Shard<K, V>>,
+    lock: StripedLock<Shard<K, V>>,
 }
 
 impl<K: Hash + Eq, V> ShardCell<K, V> {
+    /// A cell around `shard` with one reader word per stripe threads can own.
     pub(crate) fn new(shard: Shard<K, V>) -> Self {
         ShardCell {
-            lock: ShardedLock::new(shard),
+            lock: StripedLock::new(shard, strata_core::counters::stripes() - 1),
         }
     }
 
-    /// The shard for reading; a lock poisoned by a panic elsewhere is taken anyway (a cache
-    /// keeps serving rather than failing every later call).
-    fn read(&self) -> ShardedLockReadGuard<'_, Shard<K, V>> {
-        self.lock.read().unwrap_or_else(PoisonError::into_inner)
+    /// The shard for reading, through the calling thread's lock word.
+    #[inline]
+    fn read(&self) -> ReadGuard<'_, Shard<K, V>> {
+        self.read_on(ThreadStripe::current())
     }
 
-    /// The shard for writing; recovered from poison like [`ShardCell::read`].
-    fn write(&self) -> ShardedLockWriteGuard<'_, Shard<K, V>> {
-        self.lock.write().unwrap_or_else(PoisonError::into_inner)
+    /// The shard for reading, through the lock word of `stripe` (the calling thread's,
+    /// looked up once for the lock and the hit counter).
+    #[inline]
+    fn read_on(&self, stripe: ThreadStripe) -> ReadGuard<'_, Shard<K, V>> {
+        self.lock.read(stripe.index())
+    }
+
+    /// The shard for writing. The lock has no poisoning: a panic elsewhere leaves the shard
+    /// as consistent as its last completed step, and a cache keeps serving.
+    fn write(&self) -> WriteGuard<'_, Shard<K, V>> {
+        self.lock.write()
     }
 }
 
@@ -325,9 +336,10 @@ where
         if let Some(s) = &self.inner.sampler {
             s.record(hash);
         }
-        let shard = cell.read();
+        let stripe = ThreadStripe::current();
+        let shard = cell.read_on(stripe);
         let Some(idx) = shard.find(hash, key) else {
-            self.inner.counters.miss();
+            self.inner.counters.miss_on(stripe);
             return None;
         };
         let node = shard.get_node(idx);
@@ -335,7 +347,7 @@ where
             return self.get_found(shard, idx, hash, key);
         }
         shard.touch_shared(idx, None);
-        self.inner.counters.hit();
+        self.inner.counters.hit_on(stripe);
         Some(node.value.clone())
     }
 
@@ -345,7 +357,7 @@ where
     #[inline(never)]
     fn get_found<Q>(
         &self,
-        shard: ShardedLockReadGuard<'_, Shard<K, V>>,
+        shard: ReadGuard<'_, Shard<K, V>>,
         idx: u32,
         hash: u64,
         key: &Q,
