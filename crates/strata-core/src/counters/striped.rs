@@ -62,10 +62,14 @@ impl<T> Striped<T> {
     /// [`ThreadStripe`] (looked up once for several uses).
     #[inline]
     pub fn at(&self, stripe: ThreadStripe) -> LocalStripe<'_, T> {
-        // The table was sized by `stripes()`, which never changes: the index is in range.
-        let index = stripe.index().min(self.cells.len() - 1);
+        // The table was sized by `stripes()`, which never changes: the index is in range
+        // (the last cell, the shared stripe's, stands in should it ever not be).
+        let cell = match self.cells.get(stripe.index()) {
+            Some(cell) => cell,
+            None => &self.cells[self.cells.len() - 1],
+        };
         LocalStripe {
-            cell: &self.cells[index].0,
+            cell: &cell.0,
             stripe,
         }
     }

@@ -125,7 +125,7 @@ impl<K, V> Node<K, V> {
     /// Marks a hit: referenced, and one more in the saturating counter. Racing hits may
     /// lose an increment; the counter is an estimate.
     #[inline]
-    fn touch(&self) {
+    pub(crate) fn touch(&self) {
         let s = self.state.load(Ordering::Relaxed);
         let next = TOUCHED[usize::from(s & STATE_MASK)];
         if next != s {
