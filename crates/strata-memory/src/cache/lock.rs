@@ -39,7 +39,9 @@ struct Slot(RawRwLock);
 /// of every slot excludes any shared hold of any slot, so a `&mut T` never coexists with
 /// another reference. Writers take the slots in index order, so two writers never deadlock.
 pub(crate) struct StripedLock<T> {
-    slots: Box<[Slot]>,
+    /// All [`MAX_SLOTS`] words, of which the first `mask + 1` are used: a fixed array, so a
+    /// reader's index needs no bounds check and no pointer load.
+    slots: [Slot; MAX_SLOTS],
     mask: usize,
     value: UnsafeCell<T>,
 }
@@ -57,7 +59,7 @@ impl<T> StripedLock<T> {
     pub(crate) fn new(value: T, slots: usize) -> Self {
         let n = slots.clamp(1, MAX_SLOTS).next_power_of_two();
         StripedLock {
-            slots: (0..n).map(|_| Slot(RawRwLock::INIT)).collect(),
+            slots: [const { Slot(RawRwLock::INIT) }; MAX_SLOTS],
             mask: n - 1,
             value: UnsafeCell::new(value),
         }
@@ -66,13 +68,20 @@ impl<T> StripedLock<T> {
     /// The number of reader slots.
     #[cfg(test)]
     fn slots(&self) -> usize {
-        self.slots.len()
+        self.used().len()
+    }
+
+    /// The words in use.
+    #[inline]
+    fn used(&self) -> &[Slot] {
+        &self.slots[..=self.mask]
     }
 
     /// Shared access, through the slot of `stripe` (any number: it is masked).
     #[inline]
     pub(crate) fn read(&self, stripe: usize) -> ReadGuard<'_, T> {
-        let slot = &self.slots[stripe & self.mask].0;
+        // `MAX_SLOTS - 1` bounds the index for the compiler; `mask` is below it anyway.
+        let slot = &self.slots[stripe & self.mask & (MAX_SLOTS - 1)].0;
         slot.lock_shared();
         ReadGuard {
             value: &self.value,
@@ -83,7 +92,7 @@ impl<T> StripedLock<T> {
 
     /// Exclusive access: every slot, in index order.
     pub(crate) fn write(&self) -> WriteGuard<'_, T> {
-        for slot in self.slots.iter() {
+        for slot in self.used() {
             slot.0.lock_exclusive();
         }
         WriteGuard {
@@ -147,7 +156,7 @@ impl<T> DerefMut for WriteGuard<'_, T> {
 
 impl<T> Drop for WriteGuard<'_, T> {
     fn drop(&mut self) {
-        for slot in self.lock.slots.iter().rev() {
+        for slot in self.lock.used().iter().rev() {
             // SAFETY: the guard took every slot exclusively in `StripedLock::write` and
             // releases each once.
             unsafe { slot.0.unlock_exclusive() }
