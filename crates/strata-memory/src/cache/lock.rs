@@ -25,7 +25,7 @@ use parking_lot::RawRwLock;
 use parking_lot::lock_api::RawRwLock as _;
 
 /// The most lock words per shard (a write takes every one).
-pub(crate) const MAX_SLOTS: usize = 8;
+const MAX_SLOTS: usize = 8;
 
 /// One lock word on its own pair of cache lines (adjacent-line prefetch pulls lines in pairs).
 #[repr(align(128))]
